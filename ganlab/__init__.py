@@ -1,0 +1,42 @@
+"""ganlab: the library of the ganlab course on generative adversarial networks.
+
+Read it module by module, one concept per file:
+
+- ``ganlab.data``: MNIST / Fashion-MNIST, offline first, as float32 in [-1, 1].
+- ``ganlab.losses``: adversarial losses on logits (BCE, hinge, Wasserstein, penalties).
+- ``ganlab.models``: generator and discriminator builders (vanilla MLP, DCGAN).
+- ``ganlab.training``: the ``GAN`` keras.Model, checkpoints and resume.
+- ``ganlab.callbacks``: sample grids, metrics logging, checkpoints, time limits.
+- ``ganlab.tracking``: Comet experiments, online / offline / off.
+- ``ganlab.recipes``: the training recipes and budgets (fast / default / full).
+- ``ganlab.runs``: one training run into one folder (what ``ganlab train`` does).
+- ``ganlab.viz``: image grids, curves, GIFs.
+
+Submodules are imported lazily, so ``import ganlab`` is quick and does not start
+TensorFlow until a submodule that needs it is used.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = (
+    "callbacks",
+    "data",
+    "losses",
+    "models",
+    "recipes",
+    "runs",
+    "tracking",
+    "training",
+    "viz",
+)
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"ganlab.{name}")
+    raise AttributeError(f"module 'ganlab' has no attribute {name!r}")
+
+
+__all__ = list(_SUBMODULES)

@@ -1,0 +1,204 @@
+"""Keras callbacks for GAN training.
+
+``fit`` calls these between steps. In ganlab an *epoch* is a round of
+``steps_per_epoch`` training steps (the data set repeats forever), so "every
+epoch" means "every N steps", and the Keras progress bar shows one line per round.
+
+- ``SampleGrid``: the same latent vectors decoded after every round, saved as
+  PNG (and shown inline in a notebook): watching one fixed grid shows learning,
+  not sampling noise.
+- ``MetricsLogger``: losses, accuracies and images/s per round, to a CSV, to
+  ``history`` and to a Comet tracker.
+- ``Checkpoint``: everything needed to resume, every few rounds and at the end.
+- ``TrainingLimits``: stop after a number of steps or minutes, whichever first.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ganlab import training, viz
+
+METRIC_COLUMNS = ("d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
+
+
+def _in_notebook():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and shell.__class__.__name__ in ("ZMQInteractiveShell", "Shell")
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Saves a grid of samples from fixed latent vectors after every round.
+
+    Writes ``samples_step_NNNNNN.png`` (the frames of a progress GIF) and
+    ``samples.png`` (always the latest) into ``directory``.
+
+    Args:
+        directory: where the PNGs go.
+        number_of_images: images in the grid (64 gives an 8x8 grid).
+        seed: seed of the fixed latent vectors.
+        show: display the grid inline; by default only inside a notebook.
+        tracker: a ``ganlab.tracking`` tracker to log the grid to, or None.
+        every_epochs: save every this many rounds.
+    """
+
+    def __init__(self, directory, number_of_images=64, seed=0, show=None, tracker=None, every_epochs=1):
+        super().__init__()
+        self.directory = Path(directory)
+        self.number_of_images = number_of_images
+        self.seed = seed
+        self.show = _in_notebook() if show is None else show
+        self.tracker = tracker
+        self.every_epochs = every_epochs
+        self.frames = []
+
+    def on_train_begin(self, logs=None):
+        self.latent = np.random.default_rng(self.seed).standard_normal(
+            (self.number_of_images, self.model.latent_dim)
+        ).astype("float32")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_epochs == 0:
+            self.save()
+
+    def save(self):
+        step = int(self.model.step.numpy())
+        images = self.model.generate(self.latent)
+        frame = viz.save_image_grid(images, self.directory / f"samples_step_{step:06d}.png")
+        viz.save_image_grid(images, self.directory / "samples.png")
+        self.frames.append(frame)
+        if self.tracker is not None:
+            self.tracker.log_image(str(frame), name="samples", step=step)
+        if self.show:
+            from IPython.display import display
+
+            print(f"step {step}")
+            display(viz.grid_to_pil(viz.image_grid(images)))
+        return frame
+
+
+class MetricsLogger(keras.callbacks.Callback):
+    """Records the round's mean losses and accuracies and the training speed.
+
+    Each row: ``step``, ``d_loss``, ``g_loss``, ``d_real_accuracy``,
+    ``d_fake_accuracy``, ``images_per_second``, ``elapsed_seconds``. Rows go to
+    ``history`` (a list of dicts), to ``csv_path`` when given (appended to, so a
+    resumed run continues the same file) and to ``tracker`` when given.
+
+    Args:
+        batch_size: images per step, to compute images/s.
+        csv_path: the CSV file, or None.
+        tracker: a ``ganlab.tracking`` tracker, or None.
+    """
+
+    columns = ("step",) + METRIC_COLUMNS + ("images_per_second", "elapsed_seconds")
+
+    def __init__(self, batch_size, csv_path=None, tracker=None):
+        super().__init__()
+        self.batch_size = batch_size
+        self.csv_path = Path(csv_path) if csv_path else None
+        self.tracker = tracker
+        self.history = []
+
+    def on_train_begin(self, logs=None):
+        self.training_started = time.perf_counter()
+        if self.csv_path and not self.csv_path.exists():
+            self.csv_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.csv_path, "w", newline="") as file:
+                csv.writer(file).writerow(self.columns)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.round_started = time.perf_counter()
+        self.round_first_step = int(self.model.step.numpy())
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(self.model.step.numpy())
+        seconds = time.perf_counter() - self.round_started
+        steps = step - self.round_first_step
+        row = {"step": step}
+        row.update({name: float(logs[name]) for name in METRIC_COLUMNS if name in (logs or {})})
+        row["images_per_second"] = steps * self.batch_size / seconds if seconds > 0 else 0.0
+        row["elapsed_seconds"] = time.perf_counter() - self.training_started
+        self.history.append(row)
+        if self.csv_path:
+            with open(self.csv_path, "a", newline="") as file:
+                csv.writer(file).writerow([_format(row.get(column, "")) for column in self.columns])
+        if self.tracker is not None:
+            self.tracker.log_metrics({k: v for k, v in row.items() if k != "step"}, step=step)
+
+
+def _format(value):
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Saves a resumable checkpoint every few rounds and when training ends.
+
+    The checkpoint (see ``ganlab.training.save_checkpoint``) always goes to the
+    same folder, replaced atomically, so the latest one is the one to resume.
+
+    Args:
+        directory: the checkpoint folder (such as ``run/checkpoint``).
+        every_epochs: save every this many rounds.
+        extra_state: a dict, or a function returning one, saved in ``state.json``
+            (such as the Comet experiment key).
+    """
+
+    def __init__(self, directory, every_epochs=1, extra_state=None):
+        super().__init__()
+        self.directory = Path(directory)
+        self.every_epochs = every_epochs
+        self.extra_state = extra_state
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_epochs == 0:
+            self.save()
+
+    def on_train_end(self, logs=None):
+        self.save()
+
+    def save(self):
+        extra = self.extra_state() if callable(self.extra_state) else self.extra_state
+        return training.save_checkpoint(self.model, self.directory, extra)
+
+
+class TrainingLimits(keras.callbacks.Callback):
+    """Stops training at ``max_steps`` generator steps or after ``max_minutes``.
+
+    Whichever comes first. The step is the GAN's own counter, so a resumed run
+    stops at the same total as an uninterrupted one.
+    """
+
+    def __init__(self, max_steps=None, max_minutes=None):
+        super().__init__()
+        if max_steps is not None and max_steps < 0:
+            raise ValueError(f"max_steps must be at least 0. Received: max_steps={max_steps}")
+        if max_minutes is not None and max_minutes <= 0:
+            raise ValueError(f"max_minutes must be positive. Received: max_minutes={max_minutes}")
+        self.max_steps = max_steps
+        self.max_minutes = max_minutes
+        self.stopped_because = None
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+        self.step = int(self.model.step.numpy())
+
+    def on_train_batch_end(self, batch, logs=None):
+        # A Python counter: reading the step variable on every batch would cost
+        # a device-to-host copy per step.
+        self.step += 1
+        if self.max_steps is not None and self.step >= self.max_steps:
+            self.stopped_because = f"reached {self.max_steps} steps"
+            self.model.stop_training = True
+        elif self.max_minutes is not None and time.perf_counter() - self.started >= 60 * self.max_minutes:
+            self.stopped_because = f"reached the time limit of {self.max_minutes:g} minutes"
+            self.model.stop_training = True

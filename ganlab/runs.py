@@ -1,0 +1,205 @@
+"""A training run: data, networks, callbacks and tracking, all in one folder.
+
+``train_run`` is what ``ganlab train`` calls, and what a notebook can call to get
+the same result. It writes into ``out``:
+
+```
+out/
+  checkpoint/             gan.weights.h5 + state.json: resume from here
+  samples.png             8x8 grid from the final generator (fixed latent vectors)
+  samples_step_NNNNNN.png the same grid after every round (progress GIF frames)
+  samples.npz             key "images": float32 samples in [-1, 1]
+  metrics.csv             step, losses, accuracies, images/s per round
+  comet/                  the offline Comet archive (offline tracking)
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ganlab import callbacks as gan_callbacks
+from ganlab import data, models, recipes, tracking, training, viz
+
+CHECKPOINT_FOLDER = "checkpoint"
+SAMPLE_SEED = 2024  # fixed, so samples.npz of two runs are drawn from the same z
+
+BUILDERS = {
+    "vanilla": (models.build_vanilla_generator, models.build_vanilla_discriminator),
+    "dcgan": (models.build_dcgan_generator, models.build_dcgan_discriminator),
+}
+
+
+@dataclass
+class RunResult:
+    """What a finished (or stopped) run produced."""
+
+    out: Path
+    step: int
+    seconds: float
+    stopped_because: str
+    gan: object
+    history: list
+    tracker: object
+
+    @property
+    def samples_png(self):
+        return self.out / "samples.png"
+
+    @property
+    def samples_npz(self):
+        return self.out / "samples.npz"
+
+    @property
+    def metrics_csv(self):
+        return self.out / "metrics.csv"
+
+
+def build_gan(recipe, seed=0):
+    """Networks and GAN of a recipe, compiled with its optimizers and loss."""
+    keras.utils.set_random_seed(seed)
+    network = recipes.network_for(recipe)
+    build_generator, build_discriminator = BUILDERS[recipe.model]
+    gan = training.GAN(
+        build_generator(network), build_discriminator(network), ema_decay=recipe.ema_decay, seed=seed
+    )
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(recipe.d_learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2),
+        g_optimizer=keras.optimizers.Adam(recipe.g_learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2),
+        loss=recipe.loss,
+    )
+    return gan
+
+
+def train_run(
+    recipe,
+    out,
+    seed=0,
+    resume=False,
+    tracking_mode="auto",
+    source="auto",
+    command=None,
+    verbose="auto",
+):
+    """Trains ``recipe`` into the folder ``out``; resumes from its checkpoint if asked.
+
+    Args:
+        recipe: a ``ganlab.recipes.Recipe``.
+        out: the run folder.
+        seed: seeds the weights, the data order and the latent vectors.
+        resume: continue from ``out/checkpoint``. Without it, a folder that
+            already holds a checkpoint is refused, so no run is overwritten.
+        tracking_mode: ``"auto"``, ``"online"``, ``"offline"``, ``"off"``.
+        source: the data source (see ``ganlab.data.load_images``).
+        command: the command line to log (defaults to ``sys.argv``).
+        verbose: Keras' ``fit`` verbosity.
+
+    Returns:
+        A ``RunResult``.
+    """
+    if tracking_mode not in tracking.TRACKING_MODES:
+        raise ValueError(
+            f"Unknown tracking mode. Expected one of {tracking.TRACKING_MODES}. "
+            f"Received: tracking={tracking_mode!r}"
+        )
+    out = Path(out)
+    checkpoint_directory = out / CHECKPOINT_FOLDER
+    has_checkpoint = (checkpoint_directory / training.CHECKPOINT_WEIGHTS_FILE).exists()
+    if resume and not has_checkpoint:
+        raise ValueError(f"--resume: there is no checkpoint to resume in {checkpoint_directory}.")
+    if not resume and has_checkpoint:
+        raise ValueError(
+            f"{out} already holds a training run. Continue it with --resume, "
+            "or choose another --out folder."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    if resume:
+        # The networks must be rebuilt exactly as saved: take the saved recipe and
+        # keep only the new limits (how long to train) from this call.
+        saved = training.read_checkpoint_state(checkpoint_directory)
+        recipe = dataclasses.replace(
+            recipes.recipe_from_json(saved["recipe"]), steps=recipe.steps, minutes=recipe.minutes
+        )
+        seed = saved.get("seed", seed)
+
+    images, _ = data.load_images(recipe.dataset, size=recipe.image_size, source=source)
+    gan = build_gan(recipe, seed)
+    state = training.restore_checkpoint(gan, checkpoint_directory) if resume else {}
+    first_step = int(gan.step.numpy())
+    if resume:
+        print(f"ganlab: resuming {out} at step {first_step} of {recipe.steps}")
+
+    tracker = tracking.start_experiment(
+        tracking_mode,
+        run_directory=out,
+        project_name="ganlab",
+        experiment_name=f"{recipe.model}-{out.name}",
+        parameters={**recipe.to_dict(), "seed": seed},
+        experiment_key=state.get("experiment_key"),
+    )
+    tracker.log_command(command if command is not None else sys.argv)
+
+    # The data order depends on the seed and on how far training got, so that
+    # a resumed run does not replay the batches it has already seen.
+    dataset = data.make_dataset(images, batch_size=recipe.batch_size, seed=seed + first_step)
+    metrics_logger = gan_callbacks.MetricsLogger(recipe.batch_size, out / "metrics.csv", tracker)
+    limits = gan_callbacks.TrainingLimits(max_steps=recipe.steps, max_minutes=recipe.minutes)
+    callback_list = [
+        limits,
+        metrics_logger,
+        gan_callbacks.SampleGrid(out, tracker=tracker),
+        gan_callbacks.Checkpoint(
+            checkpoint_directory,
+            extra_state=lambda: {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed},
+        ),
+    ]
+    remaining = max(recipe.steps - first_step, 0)
+    first_round = first_step // recipe.steps_per_round
+    rounds = math.ceil(remaining / recipe.steps_per_round)
+    started = time.perf_counter()
+    if remaining > 0:
+        gan.fit(
+            dataset,
+            steps_per_epoch=recipe.steps_per_round,
+            initial_epoch=first_round,
+            epochs=first_round + rounds,
+            callbacks=callback_list,
+            shuffle=False,
+            verbose=verbose,
+        )
+    seconds = time.perf_counter() - started
+    step = int(gan.step.numpy())
+    stopped_because = limits.stopped_because or f"reached {recipe.steps} steps"
+
+    write_samples(gan, out / "samples.npz", recipe.number_of_samples)
+    final_grid = viz.save_image_grid(gan.generate(64, seed=SAMPLE_SEED), out / "samples.png")
+    tracker.log_image(str(final_grid), name="final samples", step=step)
+    tracker.end()
+    print(
+        f"ganlab: {recipe.model} trained to step {step} ({stopped_because}) in {seconds / 60:.1f} min.\n"
+        f"  samples:    {out / 'samples.png'} (grid), {out / 'samples.npz'} ({recipe.number_of_samples} images)\n"
+        f"  metrics:    {out / 'metrics.csv'}\n"
+        f"  checkpoint: {checkpoint_directory} (continue with --resume)"
+    )
+    return RunResult(out, step, seconds, stopped_because, gan, metrics_logger.history, tracker)
+
+
+def write_samples(gan, path, number_of_samples, seed=SAMPLE_SEED):
+    """Writes ``number_of_samples`` generated images to an ``.npz`` (key ``images``)."""
+    images = gan.generate(number_of_samples, seed=seed)
+    np.savez_compressed(path, images=images.astype(np.float32))
+    return Path(path)
+
+
+def command_line():
+    """The current command as one shell-quoted string (for logging)."""
+    return " ".join(shlex.quote(part) for part in sys.argv)

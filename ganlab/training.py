@@ -1,0 +1,297 @@
+"""The GAN as one ``keras.Model``: ``compile`` takes two optimizers, ``fit`` trains.
+
+One training step, as in Goodfellow et al. (2014), Algorithm 1:
+
+1. Sample random points in the latent space and generate fake images.
+2. Train the discriminator: real images should score "real", fakes "fake".
+3. Sample new latent points and train the generator to make the
+   discriminator call its fakes real (only G's weights move).
+4. Optionally update an exponential moving average (EMA) of G's weights,
+   which gives smoother, sharper samples than the raw G (Karras et al. 2018,
+   Yazici et al. 2019).
+
+Because it is a ``keras.Model``, students get Keras' progress bar, callbacks and
+``fit`` for free. Checkpoints (``save_checkpoint`` / ``restore_checkpoint``) hold
+both networks, both optimizers, the EMA generator, the step counter, the
+random-number state and a small JSON of extra state (such as the Comet
+experiment key), so ``resume`` continues exactly where training stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from ganlab import losses
+
+CHECKPOINT_WEIGHTS_FILE = "gan.weights.h5"
+CHECKPOINT_STATE_FILE = "state.json"
+
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other.
+
+    Args:
+        generator: a Keras model from latent vectors ``(N, latent_dim)`` to images.
+        discriminator: a Keras model from images to logits ``(N, 1)``.
+        latent_dim: length of z; read from the generator's input when None.
+        ema_decay: keep an exponential moving average of G's weights with this
+            decay (such as 0.999), used for sampling; None for no EMA.
+        seed: seed for the latent vectors drawn during training.
+
+    Example:
+
+    ```python
+    gan = GAN(build_dcgan_generator(), build_dcgan_discriminator(), ema_decay=0.999)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        loss="bce",
+    )
+    gan.fit(make_dataset(images), steps_per_epoch=100, epochs=10)
+    samples = gan.generate(16)
+    ```
+    """
+
+    def __init__(self, generator, discriminator, latent_dim=None, ema_decay=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be None or in (0, 1). Received: ema_decay={ema_decay}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim or generator.input_shape[-1])
+        self.ema_decay = ema_decay
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Counts generator updates; saved in checkpoints, read by callbacks.
+        self.step = keras.Variable(0, dtype="int64", trainable=False, name="step")
+        if ema_decay is not None:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+        else:
+            self.ema_generator = None
+        self.built = True
+
+    def compile(self, d_optimizer, g_optimizer, loss="bce", d_steps=1, label_smoothing=0.0, **kwargs):
+        """Configures the two optimizers and the loss.
+
+        Args:
+            d_optimizer: optimizer of the discriminator.
+            g_optimizer: optimizer of the generator. Two separate optimizers,
+                because each network keeps its own Adam moments.
+            loss: a loss family of ``ganlab.losses.LOSS_FAMILIES``:
+                ``"bce"`` (non-saturating), ``"minimax"``, ``"hinge"``,
+                ``"wasserstein"`` (add a penalty to make it meaningful).
+            d_steps: discriminator updates per generator update.
+            label_smoothing: one-sided label smoothing of real labels ("bce" only).
+        """
+        if loss not in losses.LOSS_FAMILIES:
+            raise ValueError(
+                f"Unknown loss. Expected one of {tuple(losses.LOSS_FAMILIES)}. Received: loss={loss!r}"
+            )
+        if not isinstance(d_steps, int) or d_steps < 1:
+            raise ValueError(f"d_steps must be a positive integer. Received: d_steps={d_steps!r}")
+        for name, optimizer in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
+            if not isinstance(optimizer, keras.optimizers.Optimizer):
+                raise ValueError(
+                    f"{name} must be a keras.optimizers.Optimizer, such as keras.optimizers.Adam(2e-4). "
+                    f"Received: {name}={optimizer!r}"
+                )
+        if d_optimizer is g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two different optimizer objects.")
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_name = loss
+        self.generator_loss, discriminator_loss = losses.LOSS_FAMILIES[loss]
+        if loss in ("bce", "minimax"):
+            self.discriminator_loss = lambda real, fake: discriminator_loss(real, fake, label_smoothing)
+        else:
+            self.discriminator_loss = discriminator_loss
+        self.d_steps = d_steps
+        # Build both optimizers now, so that a checkpoint can be restored into them
+        # before the first step.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_accuracy_tracker = keras.metrics.Mean(name="d_real_accuracy")
+        self.d_fake_accuracy_tracker = keras.metrics.Mean(name="d_fake_accuracy")
+
+    @property
+    def metrics(self):
+        # Listed here so that Keras resets them at the start of every epoch.
+        return [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.d_real_accuracy_tracker,
+            self.d_fake_accuracy_tracker,
+        ]
+
+    def sample_latent(self, batch_size):
+        """Standard normal latent vectors ``(batch_size, latent_dim)`` from the model's seed."""
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def train_step(self, data):
+        real_images = data[0] if isinstance(data, (tuple, list)) else data
+        batch_size = ops.shape(real_images)[0]
+        # Under a tf.distribute strategy each replica sees part of the batch and the
+        # optimizer sums the replicas' gradients: dividing by the number of replicas
+        # makes that sum the gradient of the mean loss over the whole batch.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+
+        for _ in range(self.d_steps):
+            # Sample random points in the latent space and decode them to fake images.
+            latent = self.sample_latent(batch_size)
+            fake_images = self.generator(latent, training=True)
+
+            # Train the discriminator: real images should score high, fakes low.
+            with tf.GradientTape() as tape:
+                real_logits = self.discriminator(real_images, training=True)
+                fake_logits = self.discriminator(fake_images, training=True)
+                d_loss = self.discriminator_loss(real_logits, fake_logits)
+                d_loss_for_gradients = d_loss / replicas
+            gradients = tape.gradient(d_loss_for_gradients, self.discriminator.trainable_weights)
+            self.d_optimizer.apply(gradients, self.discriminator.trainable_weights)
+
+        # Train the generator through the discriminator, with new latent points.
+        # Only G's weights are updated: D is a fixed judge for this half-step.
+        latent = self.sample_latent(batch_size)
+        with tf.GradientTape() as tape:
+            generated = self.generator(latent, training=True)
+            generated_logits = self.discriminator(generated, training=True)
+            g_loss = self.generator_loss(generated_logits)
+            g_loss_for_gradients = g_loss / replicas
+        gradients = tape.gradient(g_loss_for_gradients, self.generator.trainable_weights)
+        self.g_optimizer.apply(gradients, self.generator.trainable_weights)
+
+        self.step.assign_add(1)
+        if self.ema_generator is not None:
+            self._update_ema()
+
+        real_accuracy, fake_accuracy = losses.discriminator_accuracy(real_logits, fake_logits)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_real_accuracy_tracker.update_state(real_accuracy)
+        self.d_fake_accuracy_tracker.update_state(fake_accuracy)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def _update_ema(self):
+        """w_ema <- decay * w_ema + (1 - decay) * w, for every weight of G.
+
+        The decay is warmed up as ``min(decay, (1 + step) / (10 + step))`` (as in
+        ``tf.train.ExponentialMovingAverage`` with ``num_updates``), so that the
+        average is not dominated by the random initial weights in short runs.
+        Batch-norm moving statistics are averaged the same way.
+        """
+        step = ops.cast(self.step, "float32")
+        decay = ops.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        for average, current in zip(self.ema_generator.weights, self.generator.weights):
+            average.assign(decay * average + (1.0 - decay) * current)
+
+    def sampling_generator(self):
+        """The generator to sample from: the EMA copy when there is one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def generate(self, number_or_latent, batch_size=500, seed=None):
+        """Generates images in [-1, 1] with the sampling generator (inference mode).
+
+        Args:
+            number_or_latent: how many images, or an array of latent vectors.
+            batch_size: generate in batches of this size, to bound memory.
+            seed: seed for the latent vectors when a number is given; the same
+                seed gives the same images.
+
+        Returns:
+            A float32 NumPy array ``(N, H, W, C)``.
+        """
+        if isinstance(number_or_latent, (int, np.integer)):
+            if number_or_latent < 1:
+                raise ValueError(f"number of images must be positive. Received: {number_or_latent}")
+            latent = np.random.default_rng(seed).standard_normal(
+                (int(number_or_latent), self.latent_dim)
+            ).astype("float32")
+        else:
+            latent = np.asarray(number_or_latent, dtype="float32")
+            if latent.ndim != 2 or latent.shape[1] != self.latent_dim:
+                raise ValueError(
+                    f"latent vectors must have shape (N, {self.latent_dim}). Received: {latent.shape}"
+                )
+        generator = self.sampling_generator()
+        batches = [
+            keras.ops.convert_to_numpy(generator(latent[start : start + batch_size], training=False))
+            for start in range(0, len(latent), batch_size)
+        ]
+        return np.concatenate(batches).astype("float32")
+
+    def get_config(self):
+        return {"latent_dim": self.latent_dim, "ema_decay": self.ema_decay}
+
+
+# --- checkpoints ---------------------------------------------------------------------
+
+
+def save_checkpoint(gan, directory, extra_state=None):
+    """Saves everything needed to continue training into ``directory``.
+
+    Writes ``gan.weights.h5`` (G, D, EMA G, both optimizers, the step counter
+    and the seed generator's state, through Keras' weight saving, which walks
+    the model's attributes) and ``state.json`` (the step and ``extra_state``).
+    The files are first written to a temporary folder and then moved into
+    place, so an interruption during saving never leaves a half-written
+    checkpoint.
+
+    Returns:
+        The checkpoint directory as a ``Path``.
+    """
+    directory = Path(directory)
+    temporary = directory.with_name(directory.name + ".partial")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    gan.save_weights(temporary / CHECKPOINT_WEIGHTS_FILE)
+    state = {
+        "step": int(gan.step.numpy()),
+        # The seed generator's state is not among the saved weights; keeping it
+        # makes a resumed run draw the same latent vectors as an uninterrupted one.
+        "seed_generator_state": keras.ops.convert_to_numpy(gan.seed_generator.state).tolist(),
+        **(extra_state or {}),
+    }
+    (temporary / CHECKPOINT_STATE_FILE).write_text(json.dumps(state, indent=2))
+    if directory.exists():
+        shutil.rmtree(directory)
+    temporary.rename(directory)
+    return directory
+
+
+def restore_checkpoint(gan, directory):
+    """Restores a checkpoint written by ``save_checkpoint`` into a compiled ``gan``.
+
+    Returns:
+        The saved state dictionary (``step`` and any extra state).
+    """
+    directory = Path(directory)
+    weights = directory / CHECKPOINT_WEIGHTS_FILE
+    if not weights.exists():
+        raise ValueError(f"No checkpoint in {directory}: {CHECKPOINT_WEIGHTS_FILE} is missing.")
+    if not hasattr(gan, "d_optimizer"):
+        raise ValueError("Compile the GAN before restoring a checkpoint: the optimizers are part of it.")
+    gan.load_weights(weights)
+    state = read_checkpoint_state(directory)
+    if "seed_generator_state" in state:
+        gan.seed_generator.state.assign(
+            np.asarray(state["seed_generator_state"], dtype=gan.seed_generator.state.dtype)
+        )
+    return state
+
+
+def read_checkpoint_state(directory):
+    """The ``state.json`` of a checkpoint as a dict."""
+    path = Path(directory) / CHECKPOINT_STATE_FILE
+    if not path.exists():
+        raise ValueError(f"No checkpoint in {directory}: {CHECKPOINT_STATE_FILE} is missing.")
+    return json.loads(path.read_text())
