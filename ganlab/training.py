@@ -105,6 +105,12 @@ class GAN(keras.Model):
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two different optimizer objects.")
         super().compile(**kwargs)
+        if keras.config.dtype_policy().name == "mixed_float16":
+            # float16 gradients of small losses round to zero; a loss-scale
+            # optimizer multiplies the loss up before differentiating and divides
+            # the gradients back down (Micikevicius et al. 2018).
+            d_optimizer = _with_loss_scaling(d_optimizer)
+            g_optimizer = _with_loss_scaling(g_optimizer)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         self.loss_name = loss
@@ -122,6 +128,11 @@ class GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_accuracy_tracker = keras.metrics.Mean(name="d_real_accuracy")
         self.d_fake_accuracy_tracker = keras.metrics.Mean(name="d_fake_accuracy")
+
+    def fit(self, *args, shuffle=False, **kwargs):
+        # ganlab's datasets are shuffled by make_dataset; Keras' own default
+        # (shuffle=True) does nothing on a tf.data.Dataset but print a warning.
+        return super().fit(*args, shuffle=shuffle, **kwargs)
 
     @property
     def metrics(self):
@@ -152,10 +163,11 @@ class GAN(keras.Model):
 
             # Train the discriminator: real images should score high, fakes low.
             with tf.GradientTape() as tape:
-                real_logits = self.discriminator(real_images, training=True)
-                fake_logits = self.discriminator(fake_images, training=True)
+                # Losses in float32 even when the networks compute in float16.
+                real_logits = ops.cast(self.discriminator(real_images, training=True), "float32")
+                fake_logits = ops.cast(self.discriminator(fake_images, training=True), "float32")
                 d_loss = self.discriminator_loss(real_logits, fake_logits)
-                d_loss_for_gradients = d_loss / replicas
+                d_loss_for_gradients = self.d_optimizer.scale_loss(d_loss / replicas)
             gradients = tape.gradient(d_loss_for_gradients, self.discriminator.trainable_weights)
             self.d_optimizer.apply(gradients, self.discriminator.trainable_weights)
 
@@ -164,9 +176,9 @@ class GAN(keras.Model):
         latent = self.sample_latent(batch_size)
         with tf.GradientTape() as tape:
             generated = self.generator(latent, training=True)
-            generated_logits = self.discriminator(generated, training=True)
+            generated_logits = ops.cast(self.discriminator(generated, training=True), "float32")
             g_loss = self.generator_loss(generated_logits)
-            g_loss_for_gradients = g_loss / replicas
+            g_loss_for_gradients = self.g_optimizer.scale_loss(g_loss / replicas)
         gradients = tape.gradient(g_loss_for_gradients, self.generator.trainable_weights)
         self.g_optimizer.apply(gradients, self.generator.trainable_weights)
 
@@ -231,6 +243,12 @@ class GAN(keras.Model):
 
     def get_config(self):
         return {"latent_dim": self.latent_dim, "ema_decay": self.ema_decay}
+
+
+def _with_loss_scaling(optimizer):
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)
 
 
 # --- checkpoints ---------------------------------------------------------------------

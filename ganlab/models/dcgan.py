@@ -66,7 +66,7 @@ def starting_size(image_size):
     size = image_size
     while size % 2 == 0 and size > 7:
         size //= 2
-    if size == image_size or size < 3:
+    if size == image_size or not 3 <= size <= 7:
         raise ValueError(
             "image size must be 3 to 7 times a power of two (at least one doubling), such as "
             f"28 or 32. Received: image size {image_size}"

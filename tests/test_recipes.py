@@ -1,0 +1,175 @@
+"""Tests of ganlab.recipes: the budgets, overrides and the JSON round trip."""
+
+import dataclasses
+import json
+
+import pytest
+
+from ganlab import recipes
+from ganlab.models import DCGANConfig, VanillaConfig
+from ganlab.recipes import Recipe, budget, get_recipe, network_for, recipe_from_json
+
+
+@pytest.fixture
+def clean_budget_environment(monkeypatch):
+    monkeypatch.delenv("GANLAB_FAST", raising=False)
+    monkeypatch.delenv("GANLAB_BUDGET", raising=False)
+    return monkeypatch
+
+
+# --- budget() -----------------------------------------------------------------------
+
+
+def test_budget_is_default_without_environment_variables(clean_budget_environment):
+    assert budget() == "default"
+
+
+@pytest.mark.parametrize("value, expected", [("1", "fast"), ("yes", "fast"), ("0", "default"), ("", "default")])
+def test_ganlab_fast_selects_the_fast_budget_unless_it_is_zero_or_empty(clean_budget_environment, value, expected):
+    clean_budget_environment.setenv("GANLAB_FAST", value)
+
+    assert budget() == expected
+
+
+def test_ganlab_budget_wins_over_ganlab_fast_and_ignores_case(clean_budget_environment):
+    clean_budget_environment.setenv("GANLAB_FAST", "1")
+    clean_budget_environment.setenv("GANLAB_BUDGET", " Full ")
+
+    assert budget() == "full"
+
+
+def test_an_unknown_ganlab_budget_is_a_value_error_listing_the_budgets(clean_budget_environment):
+    clean_budget_environment.setenv("GANLAB_BUDGET", "huge")
+
+    with pytest.raises(ValueError, match=r"\('fast', 'default', 'full'\). Received: 'huge'"):
+        budget()
+
+
+def test_get_recipe_without_a_budget_follows_the_environment(clean_budget_environment):
+    clean_budget_environment.setenv("GANLAB_FAST", "1")
+
+    assert get_recipe("dcgan") == get_recipe("dcgan", "fast")
+
+
+# --- the recipes of each budget -----------------------------------------------------
+
+
+def test_default_dcgan_recipe_is_the_dcgan_papers_setting_with_the_measured_changes():
+    recipe = get_recipe("dcgan", "default")
+
+    # Radford et al.: Adam with beta_1 0.5, batch 64; a wider G and lr 5e-4 were
+    # measured better on a 2-core CPU (see the comment in ganlab/recipes.py).
+    assert recipe.network == DCGANConfig(generator_width=48, discriminator_width=32)
+    assert (recipe.batch_size, recipe.steps, recipe.steps_per_round) == (64, 6000, 250)
+    assert (recipe.d_learning_rate, recipe.g_learning_rate) == (5e-4, 5e-4)
+    assert (recipe.beta_1, recipe.beta_2) == (0.5, 0.999)
+    assert (recipe.loss, recipe.ema_decay, recipe.dataset, recipe.minutes) == ("bce", 0.999, "mnist", None)
+    assert recipe.number_of_samples == 2500
+
+
+def test_fast_recipes_shrink_the_networks_and_the_schedule():
+    dcgan = get_recipe("dcgan", "fast")
+    vanilla = get_recipe("vanilla", "fast")
+
+    assert (dcgan.network.generator_width, dcgan.network.discriminator_width) == (8, 8)
+    assert (dcgan.steps, dcgan.steps_per_round) == (30, 10)
+    assert vanilla.network.hidden_units == (32, 64)
+    assert (vanilla.steps, vanilla.steps_per_round) == (30, 10)
+    # Everything else is the default recipe's.
+    default = get_recipe("dcgan", "default")
+    assert dataclasses.replace(
+        dcgan, network=default.network, steps=default.steps, steps_per_round=default.steps_per_round
+    ) == default
+
+
+def test_full_recipes_train_longer_and_wider():
+    dcgan = get_recipe("dcgan", "full")
+    vanilla = get_recipe("vanilla", "full")
+
+    assert (dcgan.network.generator_width, dcgan.steps, dcgan.steps_per_round) == (64, 20000, 1000)
+    assert (vanilla.batch_size, vanilla.steps, vanilla.steps_per_round) == (128, 30000, 1000)
+    assert vanilla.network == VanillaConfig()
+
+
+def test_default_vanilla_recipe():
+    recipe = get_recipe("vanilla", "default")
+
+    assert recipe.network == VanillaConfig(hidden_units=(256, 512))
+    assert (recipe.batch_size, recipe.steps) == (64, 6000)
+
+
+# --- overrides and validation -------------------------------------------------------
+
+
+def test_overrides_replace_fields_and_none_keeps_the_recipes_value():
+    recipe = get_recipe("dcgan", "fast", steps=12, minutes=1.5, batch_size=None, dataset="fashion_mnist")
+
+    assert (recipe.steps, recipe.minutes, recipe.batch_size, recipe.dataset) == (12, 1.5, 64, "fashion_mnist")
+
+
+def test_an_unknown_override_is_a_value_error_naming_it():
+    with pytest.raises(ValueError, match=r"Unknown recipe fields: \['learning_rate'\]"):
+        get_recipe("dcgan", "fast", learning_rate=1e-3)
+
+
+def test_an_unknown_model_or_budget_lists_the_accepted_values():
+    with pytest.raises(ValueError, match=r"\('vanilla', 'dcgan'\). Received: model='stylegan'"):
+        get_recipe("stylegan", "fast")
+    with pytest.raises(ValueError, match=r"\('fast', 'default', 'full'\). Received: budget='tiny'"):
+        get_recipe("dcgan", "tiny")
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        (dict(steps=0), "steps must be a positive integer. Received: steps=0"),
+        (dict(steps=2.5), "steps must be a positive integer"),
+        (dict(batch_size=-1), "batch_size must be a positive integer. Received: batch_size=-1"),
+        (dict(steps_per_round=0), "steps_per_round must be a positive integer"),
+        (dict(number_of_samples=0), "number_of_samples must be a positive integer"),
+        (dict(minutes=0), "minutes must be positive. Received: minutes=0"),
+        (dict(minutes=-3.0), "minutes must be positive"),
+        (dict(dataset="cifar10"), r"\('mnist', 'fashion_mnist'\). Received: dataset='cifar10'"),
+    ],
+)
+def test_invalid_override_values_are_value_errors_naming_the_field(override, message):
+    with pytest.raises(ValueError, match=message):
+        get_recipe("dcgan", "fast", **override)
+
+
+# --- JSON and flat dicts ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", recipes.MODELS)
+@pytest.mark.parametrize("budget_name", recipes.BUDGETS)
+def test_recipe_from_json_of_to_json_gives_back_the_same_recipe(model, budget_name):
+    recipe = get_recipe(model, budget_name, minutes=2.5, image_size=32)
+
+    # Through a JSON string, as in a checkpoint's state.json: tuples become lists.
+    stored = json.loads(json.dumps(recipe.to_json()))
+
+    assert recipe_from_json(stored) == recipe
+    assert isinstance(recipe_from_json(stored).network.image_shape, tuple)
+
+
+def test_to_dict_flattens_the_network_for_logging():
+    values = get_recipe("dcgan", "fast").to_dict()
+
+    assert values["network_generator_width"] == 8 and values["network_latent_dim"] == 64
+    assert values["steps"] == 30 and "network" not in values
+    assert all(not isinstance(value, (dict, DCGANConfig)) for value in values.values())
+
+
+def test_network_for_sets_the_image_shape_of_the_data():
+    recipe = get_recipe("dcgan", "fast", image_size=32)
+
+    assert network_for(recipe).image_shape == (32, 32, 1)
+    assert network_for(get_recipe("vanilla", "fast"), channels=3).image_shape == (28, 28, 3)
+
+
+def test_recipes_are_frozen():
+    recipe = get_recipe("dcgan", "fast")
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        recipe.steps = 10
+    assert isinstance(recipe, Recipe)
