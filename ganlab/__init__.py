@@ -11,6 +11,10 @@ Read it module by module, one concept per file:
 - ``ganlab.recipes``: the training recipes and budgets (fast / default / full).
 - ``ganlab.runs``: one training run into one folder (what ``ganlab train`` does).
 - ``ganlab.viz``: image grids, curves, GIFs.
+- ``ganlab.classifier``: the small domain classifier that replaces Inception here.
+- ``ganlab.metrics``: FID, Inception-style score, KID, precision/recall, class accuracy.
+- ``ganlab.checks``: the exercise checks of the notebooks.
+- ``ganlab.lessons``: builds the student notebooks from the solutions.
 
 Submodules are imported lazily, so ``import ganlab`` is quick and does not start
 TensorFlow until a submodule that needs it is used.

@@ -11,6 +11,8 @@ epoch" means "every N steps", and the Keras progress bar shows one line per roun
   ``history`` and to a Comet tracker.
 - ``Checkpoint``: everything needed to resume, every few rounds and at the end.
 - ``TrainingLimits``: stop after a number of steps or minutes, whichever first.
+- ``EvaluationCallback``: FID, KID, Inception-style score, precision and recall
+  every few rounds (lesson 03), into the same rows and to Comet.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 from ganlab import training, viz
 
 METRIC_COLUMNS = ("d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
+EVALUATION_COLUMNS = ("fid", "kid", "inception_score", "precision", "recall")
 
 
 def _in_notebook():
@@ -100,7 +103,8 @@ class MetricsLogger(keras.callbacks.Callback):
         tracker: a ``ganlab.tracking`` tracker, or None.
     """
 
-    columns = ("step",) + METRIC_COLUMNS + ("images_per_second", "elapsed_seconds")
+    # The evaluation columns stay empty except in rounds an EvaluationCallback scored.
+    columns = ("step",) + METRIC_COLUMNS + ("images_per_second", "elapsed_seconds") + EVALUATION_COLUMNS
 
     def __init__(self, batch_size, csv_path=None, tracker=None):
         super().__init__()
@@ -120,20 +124,32 @@ class MetricsLogger(keras.callbacks.Callback):
         self.round_started = time.perf_counter()
         self.round_first_step = int(self.model.step.numpy())
 
+    def on_train_batch_end(self, batch, logs=None):
+        # The round's clock stops at its last step, so that the time of other
+        # callbacks' work at the round's end (evaluation, sample grids) is not
+        # counted as training time.
+        self.round_last_step_ended = time.perf_counter()
+
     def on_epoch_end(self, epoch, logs=None):
         step = int(self.model.step.numpy())
-        seconds = time.perf_counter() - self.round_started
+        seconds = getattr(self, "round_last_step_ended", time.perf_counter()) - self.round_started
         steps = step - self.round_first_step
         row = {"step": step}
         row.update({name: float(logs[name]) for name in METRIC_COLUMNS if name in (logs or {})})
         row["images_per_second"] = steps * self.batch_size / seconds if seconds > 0 else 0.0
         row["elapsed_seconds"] = time.perf_counter() - self.training_started
+        row.update({name: float(logs[name]) for name in EVALUATION_COLUMNS if name in (logs or {})})
         self.history.append(row)
         if self.csv_path:
-            with open(self.csv_path, "a", newline="") as file:
-                csv.writer(file).writerow([_format(row.get(column, "")) for column in self.columns])
+            append_metrics_row(self.csv_path, row)
         if self.tracker is not None:
             self.tracker.log_metrics({k: v for k, v in row.items() if k != "step"}, step=step)
+
+
+def append_metrics_row(csv_path, row):
+    """Appends one row (a dict of some of ``MetricsLogger.columns``) to a ``metrics.csv``."""
+    with open(csv_path, "a", newline="") as file:
+        csv.writer(file).writerow([_format(row.get(column, "")) for column in MetricsLogger.columns])
 
 
 def _format(value):
@@ -202,3 +218,54 @@ class TrainingLimits(keras.callbacks.Callback):
         elif self.max_minutes is not None and time.perf_counter() - self.started >= 60 * self.max_minutes:
             self.stopped_because = f"reached the time limit of {self.max_minutes:g} minutes"
             self.model.stop_training = True
+
+
+class EvaluationCallback(keras.callbacks.Callback):
+    """Scores the generator every few rounds: FID, KID, Inception-style score, precision, recall.
+
+    The scores come from ``ganlab.metrics.evaluate_images`` (the course's domain
+    classifier against the real test images). They are added to the round's
+    ``logs``, so a ``MetricsLogger`` placed *after* this callback writes them in
+    the same row of ``metrics.csv``; they also go to ``tracker`` when given.
+
+    Args:
+        dataset_name: ``"mnist"`` or ``"fashion_mnist"``: whose classifier and real images.
+        every_epochs: evaluate every this many rounds (and never between).
+        number_of_samples: generated images per evaluation. FID falls as the
+            sample grows (lesson 03), so compare only scores of equal sample size.
+        seed: seed of the evaluated latent vectors (the same every time).
+        tracker: a ``ganlab.tracking`` tracker, or None.
+        kid_subsets: subsets averaged by KID; fewer than the default 100 keeps
+            evaluation during training quick.
+    """
+
+    def __init__(self, dataset_name, every_epochs=8, number_of_samples=1000, seed=0, tracker=None, kid_subsets=10):
+        super().__init__()
+        if not isinstance(every_epochs, int) or every_epochs < 1:
+            raise ValueError(f"every_epochs must be a positive integer. Received: every_epochs={every_epochs!r}")
+        self.dataset_name = dataset_name
+        self.every_epochs = every_epochs
+        self.number_of_samples = number_of_samples
+        self.seed = seed
+        self.tracker = tracker
+        self.kid_subsets = kid_subsets
+        self.history = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_epochs != 0:
+            return
+        scores = self.evaluate()
+        if logs is not None:
+            logs.update(scores)
+
+    def evaluate(self):
+        from ganlab import metrics
+
+        images = self.model.generate(self.number_of_samples, seed=self.seed)
+        results = metrics.evaluate_images(images, self.dataset_name, kid_subsets=self.kid_subsets)
+        scores = {name: float(results[name]) for name in EVALUATION_COLUMNS}
+        step = int(self.model.step.numpy())
+        self.history.append({"step": step, **scores})
+        if self.tracker is not None:
+            self.tracker.log_metrics(scores, step=step)
+        return scores

@@ -3,6 +3,9 @@
     ganlab train dcgan --minutes 5 --out runs/dcgan
     ganlab train dcgan --out runs/dcgan --resume
     ganlab sample runs/dcgan --number 100 --seed 7
+    ganlab evaluate runs/dcgan                  # FID, KID, IS, precision, recall
+    ganlab lessons build                        # lessons/ from solutions/
+    ganlab lessons check                        # fails when lessons/ is stale
 
 Every option is explained by ``ganlab --help`` and ``ganlab SUBCOMMAND --help``.
 A bad value ends with one line naming the option and what it accepts, not a

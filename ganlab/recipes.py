@@ -53,6 +53,9 @@ class Recipe:
         steps_per_round: steps between logged rows, sample grids and
             checkpoints (one Keras "epoch").
         number_of_samples: images written to ``samples.npz`` at the end.
+        evaluation_every_rounds: score FID, KID, IS, precision and recall
+            every this many rounds during training (``EvaluationCallback``).
+        evaluation_samples: generated images per evaluation during training.
     """
 
     model: str
@@ -70,6 +73,8 @@ class Recipe:
     ema_decay: float | None = 0.999
     steps_per_round: int = 250
     number_of_samples: int = 2500
+    evaluation_every_rounds: int = 8
+    evaluation_samples: int = 1000
 
     def to_json(self):
         """A nested dict of plain values; ``recipe_from_json`` turns it back into a Recipe."""
@@ -106,9 +111,13 @@ _RECIPES = {
 
 # The fast budget keeps every code path but shrinks every size.
 _FAST_OVERRIDES = {
-    "vanilla": dict(network=VanillaConfig(hidden_units=(32, 64)), steps=30, steps_per_round=10),
+    "vanilla": dict(
+        network=VanillaConfig(hidden_units=(32, 64)), steps=30, steps_per_round=10,
+        evaluation_every_rounds=3, evaluation_samples=200,
+    ),
     "dcgan": dict(
-        network=DCGANConfig(generator_width=8, discriminator_width=8), steps=30, steps_per_round=10
+        network=DCGANConfig(generator_width=8, discriminator_width=8), steps=30, steps_per_round=10,
+        evaluation_every_rounds=3, evaluation_samples=200,
     ),
 }
 _FULL_OVERRIDES = {
@@ -156,7 +165,7 @@ def _validate(recipe):
 
     if recipe.dataset not in DATASET_NAMES:
         raise ValueError(f"Unknown dataset. Expected one of {DATASET_NAMES}. Received: dataset={recipe.dataset!r}")
-    for name in ("batch_size", "steps_per_round", "number_of_samples"):
+    for name in ("batch_size", "steps_per_round", "number_of_samples", "evaluation_every_rounds", "evaluation_samples"):
         value = getattr(recipe, name)
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")

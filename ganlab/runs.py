@@ -9,7 +9,9 @@ out/
   samples.png             8x8 grid from the final generator (fixed latent vectors)
   samples_step_NNNNNN.png the same grid after every round (progress GIF frames)
   samples.npz             key "images": float32 samples in [-1, 1]
-  metrics.csv             step, losses, accuracies, images/s per round
+  metrics.csv             step, losses, accuracies, images/s per round; FID, KID,
+                          IS, precision, recall every few rounds and at the end
+  evaluation.json         the final samples' scores (ganlab.metrics.evaluate_images)
   comet/                  the offline Comet archive (offline tracking)
 ```
 """
@@ -155,6 +157,14 @@ def train_run(
     limits = gan_callbacks.TrainingLimits(max_steps=recipe.steps, max_minutes=recipe.minutes)
     callback_list = [
         limits,
+        # Before the logger: it adds its scores to the round's logs, which the
+        # logger then writes in the same row.
+        gan_callbacks.EvaluationCallback(
+            recipe.dataset,
+            every_epochs=recipe.evaluation_every_rounds,
+            number_of_samples=recipe.evaluation_samples,
+            tracker=tracker,
+        ),
         metrics_logger,
         gan_callbacks.SampleGrid(out, tracker=tracker),
         gan_callbacks.Checkpoint(
@@ -180,13 +190,17 @@ def train_run(
     step = int(gan.step.numpy())
     stopped_because = limits.stopped_because or f"reached {recipe.steps} steps"
 
-    write_samples(gan, out / "samples.npz", recipe.number_of_samples)
-    final_grid = viz.save_image_grid(gan.generate(64, seed=SAMPLE_SEED), out / "samples.png")
+    samples = write_samples(gan, out / "samples.npz", recipe.number_of_samples)
+    final_grid = viz.save_image_grid(samples[:64], out / "samples.png")
     tracker.log_image(str(final_grid), name="final samples", step=step)
+    evaluation = evaluate_final_samples(samples, recipe, step, out, tracker)
     tracker.end()
     print(
         f"ganlab: {recipe.model} trained to step {step} ({stopped_because}) in {seconds / 60:.1f} min.\n"
         f"  samples:    {out / 'samples.png'} (grid), {out / 'samples.npz'} ({recipe.number_of_samples} images)\n"
+        f"  scores:     FID {evaluation['fid']:.1f}, Inception-style score {evaluation['inception_score']:.2f} "
+        f"(real test images: {evaluation['real_inception_score']:.2f}) on {evaluation['number_of_samples']} samples, "
+        f"in {out / 'evaluation.json'}\n"
         f"  metrics:    {out / 'metrics.csv'}\n"
         f"  checkpoint: {checkpoint_directory} (continue with --resume)"
     )
@@ -194,10 +208,25 @@ def train_run(
 
 
 def write_samples(gan, path, number_of_samples, seed=SAMPLE_SEED):
-    """Writes ``number_of_samples`` generated images to an ``.npz`` (key ``images``)."""
-    images = gan.generate(number_of_samples, seed=seed)
-    np.savez_compressed(path, images=images.astype(np.float32))
-    return Path(path)
+    """Writes ``number_of_samples`` generated images to an ``.npz`` (key ``images``) and returns them."""
+    images = gan.generate(number_of_samples, seed=seed).astype(np.float32)
+    np.savez_compressed(path, images=images)
+    return images
+
+
+def evaluate_final_samples(samples, recipe, step, out, tracker):
+    """Scores the final samples, as one last row of ``metrics.csv`` and ``evaluation.json``."""
+    import json
+
+    from ganlab import metrics
+
+    evaluation = metrics.evaluate_images(samples, recipe.dataset)
+    gan_callbacks.append_metrics_row(
+        out / "metrics.csv", {"step": step, **{name: float(evaluation[name]) for name in gan_callbacks.EVALUATION_COLUMNS}}
+    )
+    (out / "evaluation.json").write_text(json.dumps({"step": step, **evaluation}, indent=2))
+    tracker.log_metrics({f"final_{name}": evaluation[name] for name in gan_callbacks.EVALUATION_COLUMNS}, step=step)
+    return evaluation
 
 
 def command_line():
