@@ -82,9 +82,12 @@ def test_metrics_logger_writes_one_csv_row_per_round_with_the_round_means(fast_g
     history = fit(gan, fixed_batches(BATCH_SIZE), [logger], steps_per_epoch=2, epochs=3).history
 
     header, *rows = read_csv(path)
-    assert header == [
+    assert header[:7] == [
         "step", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy", "images_per_second", "elapsed_seconds",
     ]
+    # Any further columns (evaluation scores) stay empty in rounds nothing scored.
+    assert header == list(MetricsLogger.columns)
+    assert all(value == "" for row in rows for value in row[7:])
     assert [row[0] for row in rows] == ["2", "4", "6"]
     for index, row in enumerate(rows):
         # The same round means that fit reports, to the 6 digits written.
