@@ -1932,7 +1932,8 @@ def check_frechet_distance(frechet_distance, verbose=True):
         reverse = _call_frechet(frechet_distance, features_b, features_a)
         if not _close(reverse, got, 1e-4):
             raise Mistake(
-                f"FID must be symmetric: frechet_distance(a, b) = {got:.6g} but frechet_distance(b, a) = {reverse:.6g}.",
+                f"FID must be symmetric: frechet_distance(a, b) = {got:.6g} but "
+                f"frechet_distance(b, a) = {reverse:.6g}.",
                 "use both covariances the same way: Tr(S_a) + Tr(S_b) - 2 Tr((S_a S_b)^(1/2)).",
             )
         report.ok("correlated features (non-diagonal covariances); the same value with a and b swapped.")
@@ -2049,7 +2050,7 @@ def check_inception_score(inception_score, verbose=True):
                 f"10 confident predictions, one per class, should give IS = 10 (the maximum); got {got:.6g}.",
                 "KL(one-hot || uniform) = log 10 for each image, so IS = exp(log 10) = 10.",
             )
-        report.ok("confident predictions spread evenly over 10 classes give the maximum, 10 (and 0 log 0 counts as 0).")
+        report.ok("confident predictions spread evenly over 10 classes give the maximum, 10 (0 log 0 counts as 0).")
 
         collapsed = np.tile(np.array([[0.0, 0.9, 0.1]]), (5, 1))
         got = _float_result(inception_score(collapsed.copy()), "inception_score")
@@ -2070,7 +2071,8 @@ def _kernel_variants(features_a, features_b):
     m, n, dimension = len(features_a), len(features_b), features_a.shape[1]
 
     def mmd(kernel, unbiased=True, cross_factor=2.0):
-        k_aa, k_bb, k_ab = kernel(features_a, features_a), kernel(features_b, features_b), kernel(features_a, features_b)
+        k_aa, k_bb = kernel(features_a, features_a), kernel(features_b, features_b)
+        k_ab = kernel(features_a, features_b)
         if unbiased:
             within_a = (k_aa.sum() - np.trace(k_aa)) / (m * (m - 1))
             within_b = (k_bb.sum() - np.trace(k_bb)) / (n * (n - 1))
@@ -2136,7 +2138,10 @@ def check_kernel_distance(kernel_distance, verbose=True):
                 "K = (x @ y.T / d + 1) ** 3; MMD^2 = (K_aa.sum() - trace) / (m (m - 1)) + "
                 "(K_bb.sum() - trace) / (n (n - 1)) - 2 K_ab.mean().",
             )
-        report.ok(f"3 points in 2-D against the same points doubled: MMD^2 = {right:.4f} (cubic kernel, diagonal left out).")
+        report.ok(
+            f"3 points in 2-D against the same points doubled: MMD^2 = {right:.4f} "
+            "(cubic kernel, diagonal left out)."
+        )
 
         random_generator = np.random.default_rng(5)
         features_a = random_generator.normal(size=(6, 4))
