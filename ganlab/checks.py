@@ -415,6 +415,26 @@ def _check_hidden_activations(layers, kind, report, network):
     report.ok(f"every hidden layer of your {network} is followed by a nonlinearity.")
 
 
+def _check_discriminator_gives_one_logit_per_image(model, function_name, image_shape, number, report, hint):
+    """The checks every discriminator builder shares; returns the model's layers, flattened.
+
+    A Keras model from ``image_shape`` images to logits of shape ``(N, 1)``,
+    with no activation squashing the logit.
+    """
+    _expect_model(model, function_name)
+    _expect_input_shape(model, (None, *image_shape), function_name)
+    images = np.random.default_rng(1).uniform(-1, 1, (number, *image_shape)).astype("float32")
+    logits = _to_numpy(model(images, training=False))
+    if logits.shape != (number, 1):
+        raise Mistake(
+            f"{number} images should give logits of shape ({number}, 1), one per image; got {logits.shape}.",
+            hint,
+        )
+    report.ok("maps images (N, height, width, channels) to one logit per image, shape (N, 1).")
+    _check_logit_output(model, images, report, "discriminator")
+    return list(_flat_layers(model))
+
+
 def _check_logit_output(model, images, report, network):
     """A logit is unbounded: no activation on the last layer, and no squashing of huge inputs.
 
@@ -535,18 +555,10 @@ def check_build_discriminator(build_discriminator, verbose=True):
     def body(build_discriminator, report):
         config = VanillaConfig(latent_dim=5, image_shape=(6, 6, 1), hidden_units=(16, 32), dropout=0.25)
         model = build_discriminator(config)
-        _expect_model(model, "build_discriminator")
-        _expect_input_shape(model, (None, 6, 6, 1), "build_discriminator")
-        images = np.random.default_rng(1).uniform(-1, 1, (64, 6, 6, 1)).astype("float32")
-        logits = _to_numpy(model(images, training=False))
-        if logits.shape != (64, 1):
-            raise Mistake(
-                f"64 images should give logits of shape (64, 1), one per image; got {logits.shape}.",
-                "flatten the image first (layers.Flatten()) and end with layers.Dense(1).",
-            )
-        report.ok("maps images (N, height, width, channels) to one logit per image, shape (N, 1).")
-        _check_logit_output(model, images, report, "discriminator")
-        layers = list(_flat_layers(model))
+        layers = _check_discriminator_gives_one_logit_per_image(
+            model, "build_discriminator", (6, 6, 1), 64, report,
+            hint="flatten the image first (layers.Flatten()) and end with layers.Dense(1).",
+        )
         dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
         widths = [layer.units for layer in dense[:-1]]
         expected_widths = list(reversed(config.hidden_units))
@@ -1301,18 +1313,10 @@ def check_build_dcgan_discriminator(build_dcgan_discriminator, verbose=True):
     def body(build_dcgan_discriminator, report):
         config = DCGANConfig(latent_dim=6, generator_width=4, discriminator_width=4)
         model = build_dcgan_discriminator(config)
-        _expect_model(model, "build_dcgan_discriminator")
-        _expect_input_shape(model, (None, 28, 28, 1), "build_dcgan_discriminator")
-        images = np.random.default_rng(2).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
-        logits = _to_numpy(model(images, training=False))
-        if logits.shape != (16, 1):
-            raise Mistake(
-                f"16 images should give logits of shape (16, 1); got {logits.shape}.",
-                "end with layers.Flatten() and layers.Dense(1).",
-            )
-        report.ok("maps 28x28 images to one logit per image, shape (N, 1).")
-        _check_logit_output(model, images, report, "discriminator")
-        layers = list(_flat_layers(model))
+        layers = _check_discriminator_gives_one_logit_per_image(
+            model, "build_dcgan_discriminator", (28, 28, 1), 16, report,
+            hint="end with layers.Flatten() and layers.Dense(1).",
+        )
         pooling = [layer.name for layer in layers if "Pooling" in type(layer).__name__]
         if pooling:
             raise Mistake(
