@@ -102,6 +102,13 @@ class GAN(keras.Model):
                     f"{name} must be a keras.optimizers.Optimizer, such as keras.optimizers.Adam(2e-4). "
                     f"Received: {name}={optimizer!r}"
                 )
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1). Received: label_smoothing={label_smoothing}")
+        if label_smoothing and loss not in ("bce", "minimax"):
+            raise ValueError(
+                f"label_smoothing applies to the 'bce' and 'minimax' losses only. Received: loss={loss!r}, "
+                f"label_smoothing={label_smoothing}"
+            )
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two different optimizer objects.")
         super().compile(**kwargs)

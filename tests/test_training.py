@@ -189,6 +189,21 @@ def test_compile_rejects_a_d_steps_that_is_not_a_positive_integer(d_steps):
         gan.compile(d_optimizer=adam(), g_optimizer=adam(), d_steps=d_steps)
 
 
+@pytest.mark.parametrize(
+    "loss, label_smoothing, message",
+    [
+        ("bce", 1.0, r"label_smoothing must be in \[0, 1\)"),
+        ("bce", -0.1, r"label_smoothing must be in \[0, 1\)"),
+        ("hinge", 0.1, "applies to the 'bce' and 'minimax' losses only"),
+    ],
+)
+def test_compile_rejects_label_smoothing_out_of_range_or_with_a_loss_that_ignores_it(loss, label_smoothing, message):
+    gan = uncompiled_fast_gan()
+
+    with pytest.raises(ValueError, match=message):
+        gan.compile(d_optimizer=adam(), g_optimizer=adam(), loss=loss, label_smoothing=label_smoothing)
+
+
 def test_compile_passes_label_smoothing_to_the_bce_discriminator_loss():
     gan = uncompiled_fast_gan()
     gan.compile(d_optimizer=adam(), g_optimizer=adam(), loss="bce", label_smoothing=0.1)
