@@ -18,6 +18,7 @@ epoch" means "every N steps", and the Keras progress bar shows one line per roun
 from __future__ import annotations
 
 import csv
+import shutil
 import time
 from pathlib import Path
 
@@ -77,7 +78,7 @@ class SampleGrid(keras.callbacks.Callback):
         step = int(self.model.step.numpy())
         images = self.model.generate(self.latent)
         frame = viz.save_image_grid(images, self.directory / f"samples_step_{step:06d}.png")
-        viz.save_image_grid(images, self.directory / "samples.png")
+        shutil.copyfile(frame, self.directory / "samples.png")  # the latest grid, under a fixed name
         self.frames.append(frame)
         if self.tracker is not None:
             self.tracker.log_image(str(frame), name="samples", step=step)

@@ -1714,6 +1714,12 @@ def _float_result(value, what):
     return float(array.reshape(()))
 
 
+def _expect_value(got, right, variants, what, hint, tolerance=1e-4):
+    """Raises the Mistake of ``_diagnose_value`` unless ``got`` is close to ``right``."""
+    if not _close(got, right, tolerance):
+        raise _diagnose_value(got, right, variants, what, hint)
+
+
 def _diagnose_value(got, right, variants, what, hint):
     """A Mistake naming the variant that ``got`` matches, or a general one with ``hint``."""
     for value, diagnosis, variant_hint in variants:
@@ -1908,15 +1914,14 @@ def check_frechet_distance(frechet_distance, verbose=True):
         features_b = 2.0 * features_a + np.array([3.0, 4.0])
         right, variants = _frechet_variants(features_a, features_b)
         got = _call_frechet(frechet_distance, features_a, features_b)
-        if not _close(got, right, 1e-4):
-            raise _diagnose_value(
-                got,
-                right,
-                variants,
-                "FID of two small sets worked out by hand (mean term 25, covariance term 8/3)",
-                "FID = ||mu_a - mu_b||^2 + Tr(S_a) + Tr(S_b) - 2 Tr((S_a S_b)^(1/2)), with "
-                "mu = features.mean(axis=0) and S = np.cov(features, rowvar=False).",
-            )
+        _expect_value(
+            got,
+            right,
+            variants,
+            "FID of two small sets worked out by hand (mean term 25, covariance term 8/3)",
+            "FID = ||mu_a - mu_b||^2 + Tr(S_a) + Tr(S_b) - 2 Tr((S_a S_b)^(1/2)), with "
+            "mu = features.mean(axis=0) and S = np.cov(features, rowvar=False).",
+        )
         report.ok("FID of two small sets worked out by hand: 25 + 8/3 = 27.667.")
 
         random_generator = np.random.default_rng(3)
@@ -1925,14 +1930,13 @@ def check_frechet_distance(frechet_distance, verbose=True):
         features_b = random_generator.normal(size=(40, 4)) @ (mixing + 0.5) + 1.0
         right, variants = _frechet_variants(features_a, features_b)
         got = _call_frechet(frechet_distance, features_a, features_b)
-        if not _close(got, right, 1e-4):
-            raise _diagnose_value(
-                got,
-                right,
-                variants,
-                "FID of two sets with correlated features (covariances not diagonal)",
-                "Tr((S_a S_b)^(1/2)) = Tr(square_root(R @ S_b @ R)) with R = square_root(S_a).",
-            )
+        _expect_value(
+            got,
+            right,
+            variants,
+            "FID of two sets with correlated features (covariances not diagonal)",
+            "Tr((S_a S_b)^(1/2)) = Tr(square_root(R @ S_b @ R)) with R = square_root(S_a).",
+        )
         reverse = _call_frechet(frechet_distance, features_b, features_a)
         if not _close(reverse, got, 1e-4):
             raise Mistake(
@@ -1962,15 +1966,14 @@ def check_frechet_distance(frechet_distance, verbose=True):
                 "clip negative eigenvalues at 0 in the square root, and take the square root of the "
                 "symmetric R @ S_b @ R (R = square_root(S_a)) rather than of S_a @ S_b.",
             )
-        if not _close(got, right, 1e-4):
-            raise _diagnose_value(
-                got,
-                right,
-                variants,
-                "FID with 5 samples of 8 features (singular covariances)",
-                "take the square root of the symmetric R @ S_b @ R (R = square_root(S_a)), "
-                "not of S_a @ S_b, whose square root rounding can make complex.",
-            )
+        _expect_value(
+            got,
+            right,
+            variants,
+            "FID with 5 samples of 8 features (singular covariances)",
+            "take the square root of the symmetric R @ S_b @ R (R = square_root(S_a)), "
+            "not of S_a @ S_b, whose square root rounding can make complex.",
+        )
         report.ok("singular covariances (fewer samples than features) give a finite, real FID.")
 
     return run_check("frechet_distance", frechet_distance, body, verbose)
@@ -2030,15 +2033,14 @@ def check_inception_score(inception_score, verbose=True):
         )
         right, variants = _inception_variants(probabilities)
         got = _float_result(inception_score(probabilities.copy()), "inception_score")
-        if not _close(got, right, 1e-4):
-            raise _diagnose_value(
-                got,
-                right,
-                variants,
-                "IS of 4 soft predictions over 3 classes",
-                "p_y = probabilities.mean(axis=0); KL per image = sum over classes of "
-                "p (log p - log p_y); IS = exp(mean of the KLs).",
-            )
+        _expect_value(
+            got,
+            right,
+            variants,
+            "IS of 4 soft predictions over 3 classes",
+            "p_y = probabilities.mean(axis=0); KL per image = sum over classes of "
+            "p (log p - log p_y); IS = exp(mean of the KLs).",
+        )
         report.ok(f"4 soft predictions over 3 classes: IS = {right:.4f}.")
 
         confident = np.eye(10)
@@ -2133,15 +2135,14 @@ def check_kernel_distance(kernel_distance, verbose=True):
         features_b = 2.0 * features_a
         right, variants = _kernel_variants(features_a, features_b)
         got = _float_result(kernel_distance(features_a.copy(), features_b.copy()), "kernel_distance")
-        if not _close(got, right, 1e-4):
-            raise _diagnose_value(
-                got,
-                right,
-                variants,
-                "KID of 3 points in 2-D against the same points doubled",
-                "K = (x @ y.T / d + 1) ** 3; MMD^2 = (K_aa.sum() - trace) / (m (m - 1)) + "
-                "(K_bb.sum() - trace) / (n (n - 1)) - 2 K_ab.mean().",
-            )
+        _expect_value(
+            got,
+            right,
+            variants,
+            "KID of 3 points in 2-D against the same points doubled",
+            "K = (x @ y.T / d + 1) ** 3; MMD^2 = (K_aa.sum() - trace) / (m (m - 1)) + "
+            "(K_bb.sum() - trace) / (n (n - 1)) - 2 K_ab.mean().",
+        )
         report.ok(
             f"3 points in 2-D against the same points doubled: MMD^2 = {right:.4f} "
             "(cubic kernel, diagonal left out)."
@@ -2152,15 +2153,14 @@ def check_kernel_distance(kernel_distance, verbose=True):
         features_b = random_generator.normal(size=(9, 4)) + 0.3
         right, variants = _kernel_variants(features_a, features_b)
         got = _float_result(kernel_distance(features_a.copy(), features_b.copy()), "kernel_distance")
-        if not _close(got, right, 1e-4):
-            raise _diagnose_value(
-                got,
-                right,
-                variants,
-                "KID of sets of different sizes (6 and 9 points)",
-                "normalize each within-set sum by its own size: m (m - 1) for a, n (n - 1) for b, "
-                "and the cross sum by m n.",
-            )
+        _expect_value(
+            got,
+            right,
+            variants,
+            "KID of sets of different sizes (6 and 9 points)",
+            "normalize each within-set sum by its own size: m (m - 1) for a, n (n - 1) for b, "
+            "and the cross sum by m n.",
+        )
         reverse = _float_result(kernel_distance(features_b.copy(), features_a.copy()), "kernel_distance")
         if not _close(reverse, got, 1e-4):
             raise Mistake(
