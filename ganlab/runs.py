@@ -91,6 +91,7 @@ def train_run(
     source="auto",
     command=None,
     verbose="auto",
+    show_samples=None,
 ):
     """Trains ``recipe`` into the folder ``out``; resumes from its checkpoint if asked.
 
@@ -104,6 +105,8 @@ def train_run(
         source: the data source (see ``ganlab.data.load_images``).
         command: the command line to log (defaults to ``sys.argv``).
         verbose: Keras' ``fit`` verbosity.
+        show_samples: show the sample grid inline after every round; by
+            default only inside a notebook (the PNGs are written either way).
 
     Returns:
         A ``RunResult``.
@@ -166,7 +169,7 @@ def train_run(
             tracker=tracker,
         ),
         metrics_logger,
-        gan_callbacks.SampleGrid(out, tracker=tracker),
+        gan_callbacks.SampleGrid(out, show=show_samples, tracker=tracker),
         gan_callbacks.Checkpoint(
             checkpoint_directory,
             extra_state=lambda: {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed},
