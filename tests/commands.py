@@ -1,0 +1,30 @@
+"""Running the ``ganlab`` command from tests: which executable, and in what environment.
+
+Shared by the tests that start real ``ganlab`` processes (``test_cli.py``,
+``test_interruptions.py``). pytest puts this folder on ``sys.path``, so they
+import it as ``commands``.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+
+def ganlab_command():
+    """The installed console script of this Python, else ``python -m ganlab.cli``."""
+    script = Path(sys.executable).with_name("ganlab")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ganlab.cli"]
+
+
+def fast_offline_environment(folder):
+    """Fast budget, no network, no Comet key or configuration of the machine running the tests."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith(("COMET_", "GANLAB_"))
+    }
+    environment.update(
+        GANLAB_FAST="1",
+        GANLAB_OFFLINE="1",
+        KERAS_HOME=str(folder / "empty_keras_home"),
+        COMET_CONFIG=str(folder / "no.comet.config"),
+    )
+    return environment

@@ -1,0 +1,224 @@
+"""Interrupted training: real ``ganlab train`` processes killed with SIGKILL, then resumed.
+
+A student's laptop sleeps, a Colab session ends, a notebook kernel is
+restarted: nothing that was checkpointed may be lost, and ``--resume`` must
+always do the sensible thing. Each test kills a real process at the moment
+that matters:
+
+- before the first checkpoint (``--resume`` then starts from step 0 and says so);
+- after a round's metrics row is written but before its checkpoint (the row is
+  trained again after the resume: it must not appear twice);
+- inside ``save_checkpoint``, after the old checkpoint was moved aside and
+  before the new one is in place (a complete checkpoint must still be found).
+
+The last two kill the process from inside (``os.kill(os.getpid(), SIGKILL)``,
+patched into the library) so that the kill lands exactly there, every time.
+"""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from ganlab import callbacks, training
+from commands import fast_offline_environment, ganlab_command
+
+STEPS = 60  # six rounds of the fast recipe's 10 steps
+TIMEOUT_SECONDS = 600
+
+
+def train_arguments(out, *extra):
+    return ["train", "dcgan", "--out", str(out), "--steps", str(STEPS), "--tracking", "off", "--seed", "1", *extra]
+
+
+def run_ganlab(arguments, folder):
+    return subprocess.run(
+        ganlab_command() + arguments, cwd=folder, env=fast_offline_environment(folder),
+        capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
+    )
+
+
+def run_killed_inside(arguments, folder, patch):
+    """Runs ``ganlab ARGS`` in a Python process whose library ``patch`` (source code) makes it SIGKILL itself."""
+    script = textwrap.dedent(
+        """
+        import os, signal, sys
+        import ganlab
+        from ganlab import callbacks, training
+        def kill():
+            os.kill(os.getpid(), signal.SIGKILL)
+        {patch}
+        from ganlab import cli
+        sys.exit(cli.main(sys.argv[1:]))
+        """
+    ).format(patch=textwrap.dedent(patch))
+    finished = subprocess.run(
+        [sys.executable, "-c", script, *arguments], cwd=folder, env=fast_offline_environment(folder),
+        capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
+    )
+    assert finished.returncode == -signal.SIGKILL, finished.stderr[-3000:]
+    return finished
+
+
+def metric_steps(run):
+    with open(run / "metrics.csv", newline="") as file:
+        return [int(row["step"]) for row in csv.DictReader(file)]
+
+
+def checkpoint_step(run):
+    return json.loads((run / "checkpoint" / "state.json").read_text())["step"]
+
+
+@pytest.mark.slow
+def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_from_step_0_and_says_so(tmp_path):
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        ganlab_command() + train_arguments(run), cwd=tmp_path, env=fast_offline_environment(tmp_path),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    # Importing TensorFlow alone takes seconds: a kill this early is before any checkpoint.
+    time.sleep(1.0)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=60) == -signal.SIGKILL
+    assert training.find_checkpoint(run / "checkpoint") is None
+
+    resumed = run_ganlab(train_arguments(run, "--resume"), tmp_path)
+
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "holds no checkpoint yet (stopped before the first one); starting from step 0" in resumed.stdout
+    assert f"trained to step {STEPS}" in resumed.stdout
+    assert checkpoint_step(run) == STEPS
+    assert metric_steps(run) == [10, 20, 30, 40, 50, 60]
+
+
+@pytest.mark.slow
+def test_a_run_killed_between_a_metrics_row_and_its_checkpoint_resumes_with_every_step_once(tmp_path):
+    run = tmp_path / "run"
+    # The third round's row (step 30) is written, then the process dies in the
+    # middle of saving that round's checkpoint: the last checkpoint is step 20.
+    run_killed_inside(
+        train_arguments(run),
+        tmp_path,
+        """
+        original_save = callbacks.Checkpoint.save
+        def save(self):
+            if int(self.model.step.numpy()) == 30:
+                kill()
+            return original_save(self)
+        callbacks.Checkpoint.save = save
+        """,
+    )
+    assert checkpoint_step(run) == 20
+    assert metric_steps(run) == [10, 20, 30]
+
+    resumed = run_ganlab(train_arguments(run, "--resume"), tmp_path)
+
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming" in resumed.stdout and "at step 20 of 60" in resumed.stdout
+    assert metric_steps(run) == [10, 20, 30, 40, 50, 60]  # 30 once, trained after the resume
+    assert checkpoint_step(run) == STEPS
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_replacing_its_checkpoint_keeps_the_previous_one_and_resumes_from_it(tmp_path):
+    run = tmp_path / "run"
+    # Die right after the old checkpoint was renamed aside, before the new one is in place.
+    run_killed_inside(
+        train_arguments(run),
+        tmp_path,
+        """
+        import pathlib
+        original_rename = pathlib.Path.rename
+        def rename(self, target):
+            result = original_rename(self, target)
+            if str(target).endswith(training.PREVIOUS_SUFFIX) and training.read_checkpoint_state(target)["step"] == 20:
+                kill()
+            return result
+        pathlib.Path.rename = rename
+        """,
+    )
+    checkpoints = run / "checkpoint"
+    assert not checkpoints.exists()  # the moment of the kill: no folder under the usual name
+    found = training.find_checkpoint(checkpoints)
+    # Both the previous (step 20) and the complete new one (step 30, not yet renamed) are there: the newest wins.
+    assert found is not None and training.read_checkpoint_state(found)["step"] == 30
+
+    resumed = run_ganlab(train_arguments(run, "--resume"), tmp_path)
+
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "at step 30 of 60" in resumed.stdout
+    assert checkpoint_step(run) == STEPS
+    assert metric_steps(run) == [10, 20, 30, 40, 50, 60]
+    assert sorted(path.name for path in run.iterdir() if path.name.startswith("checkpoint")) == ["checkpoint"]
+
+
+# --- the pieces, without processes -----------------------------------------------------
+
+
+def write_metrics(path, steps):
+    for step in steps:
+        callbacks.append_metrics_row(path, {"step": step, "d_loss": 0.5})
+
+
+def test_find_checkpoint_skips_a_folder_whose_state_was_cut_off_mid_write(tmp_path):
+    for name, step in (("checkpoint", 40), ("checkpoint.previous", 30)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(b"weights")
+        (tmp_path / name / training.CHECKPOINT_STATE_FILE).write_text(json.dumps({"step": step}))
+    (tmp_path / "checkpoint.partial").mkdir()
+    (tmp_path / "checkpoint.partial" / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(b"weights")
+    (tmp_path / "checkpoint.partial" / training.CHECKPOINT_STATE_FILE).write_text('{"step": 5')  # cut off
+
+    assert training.find_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint"
+    (tmp_path / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE).unlink()
+    assert training.find_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint.previous"
+    assert training.find_checkpoint(tmp_path / "elsewhere") is None
+
+
+def test_dropping_metrics_rows_after_the_checkpoint_keeps_the_rows_up_to_it(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text(",".join(callbacks.MetricsLogger.columns) + "\n")
+    write_metrics(path, [10, 20, 30, 40])
+
+    assert callbacks.drop_metrics_rows_after(path, 20) == 2
+    assert [row["step"] for row in callbacks.read_metrics_rows(path)] == ["10", "20"]
+    assert callbacks.drop_metrics_rows_after(path, 0) == 2
+    assert callbacks.read_metrics_rows(path) == [] and path.read_text().startswith("step,")
+    assert callbacks.drop_metrics_rows_after(tmp_path / "missing.csv", 0) == 0
+
+
+def test_the_final_scores_join_the_row_of_their_step_instead_of_repeating_it(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text(",".join(callbacks.MetricsLogger.columns) + "\n")
+    write_metrics(path, [10, 20])
+
+    callbacks.record_metrics(path, 20, {"fid": 12.5, "recall": 0.25})
+    callbacks.record_metrics(path, 25, {"fid": 11.0})
+
+    rows = callbacks.read_metrics_rows(path)
+    assert [(row["step"], row["d_loss"], row["fid"], row["recall"]) for row in rows] == [
+        ("10", "0.5", "", ""), ("20", "0.5", "12.5", "0.25"), ("25", "", "11", ""),
+    ]
+
+
+def test_a_checkpoint_replaced_twice_leaves_one_folder_with_the_newest_step(tmp_path, fast_gan):
+    gan = fast_gan(run_eagerly=True)
+    directory = tmp_path / "checkpoint"
+
+    training.save_checkpoint(gan, directory, {"note": "first"})
+    gan.step.assign(7)
+    training.save_checkpoint(gan, directory, {"note": "second"})
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint"]
+    assert training.read_checkpoint_state(directory)["step"] == 7
+    assert training.read_checkpoint_state(directory)["note"] == "second"
+
+
+if os.name == "nt":  # SIGKILL does not exist there
+    pytestmark = pytest.mark.skip(reason="needs POSIX signals")
