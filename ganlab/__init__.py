@@ -8,6 +8,12 @@ Read it module by module, one concept per file:
 - ``ganlab.layers``: Keras layers, one per file (pixel norm, minibatch stddev, equalized layers, fade-in).
 - ``ganlab.training``: the ``GAN`` keras.Model, checkpoints and resume.
 - ``ganlab.growing``: progressive growing: the schedule, the GAN that grows, its callback.
+- ``ganlab.conditional``: BigGAN's class-conditional GAN (hinge loss, orthogonal
+  regularization, EMA with standing statistics, sampling by class).
+- ``ganlab.regularizers``: BigGAN's orthogonal regularization.
+- ``ganlab.sampling``: truncated normal latents (the truncation trick), interpolation.
+- ``ganlab.shipped``: the trained BigGANs shipped in ``ganlab/assets``; loading a model by name or run.
+- ``ganlab.explorer``: lesson 06's explorer of a BigGAN (the TF Hub demo's controls, widgets).
 - ``ganlab.callbacks``: sample grids, metrics logging, checkpoints, time limits.
 - ``ganlab.tracking``: Comet experiments, online / offline / off.
 - ``ganlab.recipes``: the training recipes and budgets (fast / default / full).
@@ -36,7 +42,9 @@ _SUBMODULES = (
     "callbacks",
     "checks",
     "classifier",
+    "conditional",
     "data",
+    "explorer",
     "growing",
     "layers",
     "lessons",
@@ -44,7 +52,10 @@ _SUBMODULES = (
     "metrics",
     "models",
     "recipes",
+    "regularizers",
     "runs",
+    "sampling",
+    "shipped",
     "startup",
     "tracking",
     "training",

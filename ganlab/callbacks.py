@@ -66,9 +66,15 @@ class SampleGrid(keras.callbacks.Callback):
         self.frames = []
 
     def on_train_begin(self, logs=None):
-        self.latent = np.random.default_rng(self.seed).standard_normal(
-            (self.number_of_images, self.model.latent_dim)
-        ).astype("float32")
+        # A class-conditional model's grid has one column per class (generate
+        # cycles through the classes), so each column shows one class.
+        self.columns = getattr(self.model, "num_classes", None)
+        number = self.number_of_images
+        if self.columns:
+            number = max(self.columns, number // self.columns * self.columns)
+        self.latent = np.random.default_rng(self.seed).standard_normal((number, self.model.latent_dim)).astype(
+            "float32"
+        )
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_epochs == 0:
@@ -77,7 +83,7 @@ class SampleGrid(keras.callbacks.Callback):
     def save(self):
         step = int(self.model.step.numpy())
         images = self.model.generate(self.latent)
-        frame = viz.save_image_grid(images, self.directory / f"samples_step_{step:06d}.png")
+        frame = viz.save_image_grid(images, self.directory / f"samples_step_{step:06d}.png", columns=self.columns)
         shutil.copyfile(frame, self.directory / "samples.png")  # the latest grid, under a fixed name
         self.frames.append(frame)
         if self.tracker is not None:
@@ -86,7 +92,7 @@ class SampleGrid(keras.callbacks.Callback):
             from IPython.display import display
 
             print(f"step {step}")
-            display(viz.grid_to_pil(viz.image_grid(images)))
+            display(viz.grid_to_pil(viz.image_grid(images, columns=self.columns)))
         return frame
 
 
@@ -336,9 +342,17 @@ class EvaluationCallback(keras.callbacks.Callback):
     def evaluate(self):
         from ganlab import metrics
 
-        images = self.model.generate(self.number_of_samples, seed=self.seed)
-        results = metrics.evaluate_images(images, self.dataset_name, kid_subsets=self.kid_subsets)
+        if hasattr(self.model, "cycling_labels"):
+            # A class-conditional model: ask for every class in turn and also
+            # score how often the classifier sees the class asked for.
+            labels = self.model.cycling_labels(self.number_of_samples)
+            images = self.model.generate(self.number_of_samples, labels=labels, seed=self.seed)
+        else:
+            labels, images = None, self.model.generate(self.number_of_samples, seed=self.seed)
+        results = metrics.evaluate_images(images, self.dataset_name, labels=labels, kid_subsets=self.kid_subsets)
         scores = {name: float(results[name]) for name in EVALUATION_COLUMNS}
+        if labels is not None:
+            scores["class_accuracy"] = float(results["class_accuracy"])
         step = int(self.model.step.numpy())
         self.history.append({"step": step, **scores})
         if self.tracker is not None:

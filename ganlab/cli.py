@@ -79,13 +79,68 @@ def build_parser():
     train.add_argument("--quiet", action="store_true", help="one line per round instead of a progress bar")
 
     sample = subcommands.add_parser(
-        "sample", help="generate images from a trained run",
-        description="Load the checkpoint of a run folder and write a sample grid and an .npz of samples.",
+        "sample", help="generate images from a trained run or a shipped BigGAN",
+        description=(
+            "Generate images from MODEL: a run folder written by 'ganlab train', or a BigGAN shipped with "
+            "the course (biggan-mnist, biggan-fashion-mnist). Writes PREFIX.png (a grid) and PREFIX.npz "
+            "(key 'images': float32 in [-1, 1]; for class-conditional models also 'labels'). "
+            "Class-conditional models also take --class, --truncation, --interpolate and --truncation-sweep."
+        ),
+        epilog=(
+            "examples: ganlab sample biggan-fashion-mnist --class sneaker --number 20 --truncation 0.5; "
+            "ganlab sample biggan-mnist --interpolate 1 7 --steps 8 (also writes PREFIX.gif); "
+            "ganlab sample biggan-mnist --truncation-sweep 2 1 0.5 0.25 0.04"
+        ),
     )
-    sample.add_argument("run", help="a run folder written by 'ganlab train'")
-    sample.add_argument("--number", type=int, default=64, help="how many images (default: 64)")
+    sample.add_argument("run", metavar="MODEL", help="a run folder, or biggan-mnist / biggan-fashion-mnist")
+    sample.add_argument(
+        "--number", type=int, default=None,
+        help="how many images (default 64); with --interpolate, interpolations (rows) from 1 to 5 (default 4); "
+        "with --truncation-sweep, images per truncation (default 10)",
+    )
     sample.add_argument("--seed", type=int, default=0, help="seed of the latent vectors (default: 0)")
-    sample.add_argument("--out", default=None, help="output prefix (default: RUN/sampled_seed<SEED>)")
+    sample.add_argument(
+        "--out", default=None,
+        help="output prefix (default: RUN/sampled_seed<SEED> for a run, <MODEL>_seed<SEED> for a shipped model)",
+    )
+    sample.add_argument(
+        "--class", dest="category", default=None, metavar="CLASS",
+        help="class-conditional models: the class of every image, an index or a name such as 7 or sneaker "
+        "(default: the classes in turn, 0, 1, ..., 9, 0, ...)",
+    )
+    sample.add_argument(
+        "--truncation", type=float, default=None,
+        help="class-conditional models: redraw every latent entry with |z| above this positive threshold "
+        "(the paper's truncation trick; smaller: more typical images, less variety). Default: no truncation",
+    )
+    sample.add_argument(
+        "--interpolate", nargs=2, default=None, metavar=("CLASS_A", "CLASS_B"),
+        help="class-conditional models: interpolate from CLASS_A to CLASS_B (z and the class embedding); "
+        "writes PREFIX.png (one interpolation per row) and PREFIX.gif",
+    )
+    sample.add_argument(
+        "--steps", type=int, default=8, help="with --interpolate: images per interpolation, 2 to 10 (default: 8)"
+    )
+    sample.add_argument(
+        "--method", choices=("linear", "slerp"), default="linear",
+        help="with --interpolate: how z is interpolated (default: linear)",
+    )
+    sample.add_argument(
+        "--truncation-sweep", nargs="+", type=float, default=None, metavar="T",
+        help="class-conditional models: one row per truncation T, the same seeds in every row",
+    )
+
+    export = subcommands.add_parser(
+        "export", help="ship a trained BigGAN's sampling generator in ganlab/assets",
+        description=(
+            "Write the sampling (EMA) generator of a 'ganlab train biggan' run into the course's shipped "
+            "models (ganlab/assets/NAME.weights.h5 and NAME.json, with the run's command and scores), "
+            "after measuring its standing batch-norm statistics."
+        ),
+    )
+    export.add_argument("run", help="a run folder written by 'ganlab train biggan'")
+    export.add_argument("name", choices=("biggan-mnist", "biggan-fashion-mnist"), help="%(choices)s")
+    export.add_argument("--directory", default=None, help="where to write (default: the package's ganlab/assets)")
 
     lessons = subcommands.add_parser(
         "lessons", help="build lessons/ from solutions/, or check that it is up to date",
@@ -146,6 +201,8 @@ def main(argv=None):
             return _train(arguments, argv)
         if arguments.command == "sample":
             return _sample(arguments)
+        if arguments.command == "export":
+            return _export(arguments)
         if arguments.command == "lessons":
             return _lessons(arguments)
         if arguments.command == "evaluate":
@@ -198,24 +255,91 @@ def _train(arguments, argv):
 def _sample(arguments):
     from pathlib import Path
 
-    from ganlab import runs, training, viz
-
-    if arguments.number < 1:
-        raise ValueError(f"--number must be a positive integer. Received: {arguments.number}")
-    run = Path(arguments.run)
-    checkpoint = training.find_checkpoint(run / runs.CHECKPOINT_FOLDER)
-    if checkpoint is None:
-        raise ValueError(f"{run} is not a run folder: it holds no complete {runs.CHECKPOINT_FOLDER}/.")
-    recipe = recipes.recipe_from_json(training.read_checkpoint_state(checkpoint)["recipe"])
-    gan = runs.build_gan(recipe)
-    training.restore_checkpoint(gan, checkpoint)
-    prefix = Path(arguments.out) if arguments.out else run / f"sampled_seed{arguments.seed}"
-    images = gan.generate(arguments.number, seed=arguments.seed)
-    viz.save_image_grid(images, prefix.with_suffix(".png"))
     import numpy as np
 
-    np.savez_compressed(prefix.with_suffix(".npz"), images=images)
-    print(f"ganlab: {arguments.number} samples in {prefix.with_suffix('.png')} and {prefix.with_suffix('.npz')}")
+    from ganlab import shipped, viz
+
+    conditional_options = {
+        "--class": arguments.category, "--truncation": arguments.truncation,
+        "--interpolate": arguments.interpolate, "--truncation-sweep": arguments.truncation_sweep,
+    }
+    if arguments.number is not None and arguments.number < 1:
+        raise ValueError(f"--number must be a positive integer. Received: {arguments.number}")
+    if arguments.truncation is not None and arguments.truncation <= 0:
+        raise ValueError(f"--truncation must be positive. Received: {arguments.truncation}")
+    if arguments.interpolate and arguments.truncation_sweep:
+        raise ValueError("give --interpolate or --truncation-sweep, not both.")
+    gan, dataset_name = shipped.load_model(arguments.run)
+    if arguments.out:
+        prefix = Path(arguments.out)
+    elif Path(arguments.run).is_dir():
+        prefix = Path(arguments.run) / f"sampled_seed{arguments.seed}"
+    else:
+        prefix = Path(f"{arguments.run}_seed{arguments.seed}")
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    png, npz = prefix.with_suffix(".png"), prefix.with_suffix(".npz")
+
+    if not hasattr(gan, "cycling_labels"):
+        used = [option for option, value in conditional_options.items() if value is not None]
+        if used:
+            raise ValueError(f"{', '.join(used)}: for class-conditional models (biggan) only. Received: {arguments.run}")
+        number = arguments.number or 64
+        images = gan.generate(number, seed=arguments.seed)
+        viz.save_image_grid(images, png)
+        np.savez_compressed(npz, images=images)
+        print(f"ganlab: {number} samples in {png} and {npz}")
+        return 0
+
+    from ganlab import data, explorer
+
+    label = data.class_index(dataset_name, arguments.category) if arguments.category is not None else None
+    if arguments.interpolate:
+        number = arguments.number or 4
+        # The explorer checks the demo's ranges (1-5 rows, 2-10 steps) and names them when exceeded.
+        images = explorer.interpolate_categories(
+            gan, *arguments.interpolate, number_of_samples=number, steps=arguments.steps,
+            truncation=arguments.truncation, noise_seed_a=arguments.seed, noise_seed_b=arguments.seed,
+            method=arguments.method, dataset_name=dataset_name,
+        )
+        gif = explorer.save_interpolation_gif(images, prefix.with_suffix(".gif"))
+        viz.save_image_grid(images.reshape((-1,) + images.shape[2:]), png, columns=images.shape[1])
+        class_a, class_b = (data.class_index(dataset_name, category) for category in arguments.interpolate)
+        np.savez_compressed(npz, images=images.reshape((-1,) + images.shape[2:]), class_a=class_a, class_b=class_b,
+                            steps=images.shape[1])
+        names = data.CLASS_NAMES[dataset_name]
+        print(
+            f"ganlab: {number} interpolations from {names[class_a]} to {names[class_b]} in {images.shape[1]} steps: "
+            f"{png} (one per row), {gif} and {npz}"
+        )
+        return 0
+    if arguments.truncation_sweep:
+        for value in arguments.truncation_sweep:
+            if value <= 0:
+                raise ValueError(f"--truncation-sweep values must be positive. Received: {value}")
+        number = arguments.number or 10
+        labels = np.full(number, label) if label is not None else gan.cycling_labels(number)
+        rows = [gan.generate(number, labels=labels, truncation=value, seed=arguments.seed) for value in arguments.truncation_sweep]
+        images = np.concatenate(rows)
+        viz.save_image_grid(images, png, columns=number)
+        np.savez_compressed(npz, images=images, labels=np.tile(labels, len(rows)),
+                            truncations=np.repeat(arguments.truncation_sweep, number))
+        print(f"ganlab: one row per truncation {arguments.truncation_sweep}, {number} images each, in {png} and {npz}")
+        return 0
+    number = arguments.number or 64
+    labels = np.full(number, label) if label is not None else gan.cycling_labels(number)
+    images = gan.generate(number, labels=labels, truncation=arguments.truncation, seed=arguments.seed)
+    viz.save_image_grid(images, png, columns=10 if label is None else None)
+    np.savez_compressed(npz, images=images, labels=labels)
+    what = f"of class {data.CLASS_NAMES[dataset_name][label]}" if label is not None else "of the classes in turn"
+    print(f"ganlab: {number} samples {what} in {png} and {npz}")
+    return 0
+
+
+def _export(arguments):
+    from ganlab import shipped
+
+    weights, record = shipped.export_generator(arguments.run, arguments.name, directory=arguments.directory)
+    print(f"ganlab: shipped {arguments.name}: {weights} and {record}")
     return 0
 
 

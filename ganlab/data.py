@@ -374,3 +374,106 @@ def _resize(images, size):
 
     resized = tf.image.resize(images, (size, size), method="area" if size < height else "bilinear")
     return np.clip(resized.numpy(), -1.0, 1.0).astype(np.float32)
+
+
+# --- class names -----------------------------------------------------------------
+
+# The classes of each data set, in label order: MNIST's are its digits; Fashion-MNIST's
+# are the names given with the data set (Xiao et al. 2017, zalandoresearch/fashion-mnist).
+CLASS_NAMES = {
+    "mnist": ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+    "fashion_mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+}
+
+
+def category_options(dataset_name):
+    """The classes of a data set as ``"index) name"`` strings, as in the TF Hub BigGAN demo's drop-down.
+
+    Example:
+
+    >>> category_options("fashion_mnist")[:3]
+    ['0) T-shirt/top', '1) Trouser', '2) Pullover']
+    """
+    return [f"{index}) {name}" for index, name in enumerate(_class_names(dataset_name))]
+
+
+def class_index(dataset_name, category):
+    """The integer label of a class given as an index, a name, or a drop-down option.
+
+    Accepted forms, for Fashion-MNIST's class 7:
+
+    - an integer, ``7`` (a NumPy integer too), or its digits ``"7"``;
+    - the name, in any case, with spaces, underscores or hyphens alike:
+      ``"Sneaker"``, ``"sneaker"``; ``"Ankle boot"``, ``"ankle_boot"``;
+    - an option of ``category_options``, ``"7) Sneaker"`` (the index and the
+      name must agree).
+
+    For MNIST a digit's name is the digit itself, so ``"7"`` and ``"7) 7"`` both give 7.
+
+    Args:
+        dataset_name: ``"mnist"`` or ``"fashion_mnist"``.
+        category: the class, in one of the forms above.
+
+    Returns:
+        An int in ``[0, number of classes)``.
+
+    Example:
+
+    >>> class_index("fashion_mnist", "ankle_boot"), class_index("fashion_mnist", "7) Sneaker")
+    (9, 7)
+    """
+    names = _class_names(dataset_name)
+    index = _parse_category(names, category)
+    if index is None:
+        raise ValueError(
+            f"Unknown category for {dataset_name}. Expected a class index from 0 to {len(names) - 1}, a name, "
+            f"or an option: {', '.join(category_options(dataset_name))}. Received: category={category!r}"
+        )
+    return index
+
+
+def _class_names(dataset_name):
+    if dataset_name not in CLASS_NAMES:
+        raise ValueError(
+            f"Unknown data set name. Expected one of {tuple(CLASS_NAMES)}. Received: dataset_name={dataset_name!r}"
+        )
+    return CLASS_NAMES[dataset_name]
+
+
+def _normalized_name(text):
+    """Lower case, with underscores and hyphens read as spaces and runs of spaces as one."""
+    return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+
+
+def _parse_category(names, category):
+    """The index of ``category`` among ``names``, or None when it is none of the accepted forms."""
+    if isinstance(category, (int, np.integer)) and not isinstance(category, (bool, np.bool_)):
+        return int(category) if 0 <= category < len(names) else None
+    if not isinstance(category, str):
+        return None
+    text = category.strip()
+    if ")" in text:  # the drop-down form "7) Sneaker"
+        number, _, name = text.partition(")")
+        number = number.strip()
+        if not number.isdigit() or int(number) >= len(names):
+            return None
+        index = int(number)
+        return index if _normalized_name(name) == _normalized_name(names[index]) else None
+    wanted = _normalized_name(text)
+    for index, name in enumerate(names):
+        if wanted == _normalized_name(name):
+            return index
+    if text.isdigit() and int(text) < len(names):
+        return int(text)
+    return None

@@ -20,10 +20,12 @@ import os
 from dataclasses import dataclass
 
 from ganlab.growing import GrowthSchedule
-from ganlab.models import DCGANConfig, ProgressiveConfig, VanillaConfig
+from ganlab.models import BigGANConfig, DCGANConfig, ProgressiveConfig, VanillaConfig
 
 BUDGETS = ("fast", "default", "full")
-MODELS = ("vanilla", "dcgan", "progressive")
+MODELS = ("vanilla", "dcgan", "progressive", "biggan")
+# Models trained on (image, class) pairs, whose samples carry the class asked for.
+CONDITIONAL_MODELS = ("biggan",)
 
 
 def budget():
@@ -64,6 +66,9 @@ class Recipe:
         schedule: the progressive GAN's ``GrowthSchedule`` (images per phase,
             batch size per resolution; its batch sizes replace ``batch_size``),
             None for the other models.
+        d_steps: discriminator updates per generator update.
+        orthogonal_strength: BigGAN's orthogonal regularization of G (beta),
+            None for the models without it.
     """
 
     model: str
@@ -85,6 +90,8 @@ class Recipe:
     evaluation_every_rounds: int = 8
     evaluation_samples: int = 1000
     schedule: GrowthSchedule | None = None
+    d_steps: int = 1
+    orthogonal_strength: float | None = None
 
     def to_json(self):
         """A nested dict of plain values; ``recipe_from_json`` turns it back into a Recipe."""
@@ -142,6 +149,26 @@ _RECIPES = {
         loss="wasserstein",
         steps_per_round=250,
     ),
+    # Lessons 05-06 and `ganlab train biggan`: Brock et al.'s BigGAN at 32x32 (shared
+    # class embedding, hierarchical latents, conditional batch norm, self-attention at
+    # 16x16, projection D, spectral norm in both networks, hinge loss, orthogonal
+    # regularization 1e-4, Adam with beta_1 0 and beta_2 0.999, G EMA), sized for a CPU.
+    ("biggan", "default"): Recipe(
+        model="biggan",
+        network=BigGANConfig(latent_dim=120, embedding_dim=32, generator_width=32, discriminator_width=32),
+        image_size=32,
+        batch_size=64,
+        steps=1000,
+        d_learning_rate=4e-4,
+        g_learning_rate=1e-4,
+        beta_1=0.0,
+        beta_2=0.999,
+        loss="hinge",
+        d_steps=2,
+        orthogonal_strength=1e-4,
+        steps_per_round=100,
+        evaluation_every_rounds=5,
+    ),
 }
 
 # The fast budget keeps every code path but shrinks every size.
@@ -153,6 +180,11 @@ _FAST_OVERRIDES = {
     "dcgan": dict(
         network=DCGANConfig(generator_width=8, discriminator_width=8), steps=30, steps_per_round=10,
         evaluation_every_rounds=3, evaluation_samples=200,
+    ),
+    "biggan": dict(
+        network=BigGANConfig(latent_dim=16, embedding_dim=8, generator_width=8, discriminator_width=8),
+        batch_size=16, steps=20, d_steps=1, steps_per_round=10, evaluation_every_rounds=2, evaluation_samples=200,
+        number_of_samples=500,
     ),
     # Every resolution and both phases, a few steps each.
     "progressive": dict(
@@ -167,6 +199,11 @@ _FULL_OVERRIDES = {
     "vanilla": dict(steps=30000, batch_size=128, steps_per_round=1000),
     "dcgan": dict(
         network=DCGANConfig(generator_width=64, discriminator_width=64), steps=20000, steps_per_round=1000
+    ),
+    # BigGAN-PyTorch's 32x32 widths (ch 64 x 4), embedding 128, batch 64, 2 D steps.
+    "biggan": dict(
+        network=BigGANConfig(latent_dim=120, embedding_dim=128, generator_width=256, discriminator_width=256),
+        steps=20000, steps_per_round=1000,
     ),
     # The paper's widths at 32x32 and its one-GPU batch sizes.
     "progressive": dict(
@@ -223,7 +260,9 @@ def _validate(recipe):
 
     if recipe.dataset not in DATASET_NAMES:
         raise ValueError(f"Unknown dataset. Expected one of {DATASET_NAMES}. Received: dataset={recipe.dataset!r}")
-    for name in ("batch_size", "steps_per_round", "number_of_samples", "evaluation_every_rounds", "evaluation_samples"):
+    for name in (
+        "batch_size", "steps_per_round", "number_of_samples", "evaluation_every_rounds", "evaluation_samples", "d_steps",
+    ):
         value = getattr(recipe, name)
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
@@ -237,7 +276,9 @@ def _validate(recipe):
 
 def recipe_from_json(values):
     """The Recipe that ``Recipe.to_json`` described (as stored in checkpoints)."""
-    network_classes = {"vanilla": VanillaConfig, "dcgan": DCGANConfig, "progressive": ProgressiveConfig}
+    network_classes = {
+        "vanilla": VanillaConfig, "dcgan": DCGANConfig, "progressive": ProgressiveConfig, "biggan": BigGANConfig,
+    }
     network = network_classes[values["model"]](**_with_tuples(values["network"]))
     schedule = GrowthSchedule(**_with_tuples(values["schedule"])) if values.get("schedule") else None
     return Recipe(**{**values, "network": network, "schedule": schedule})
@@ -254,4 +295,4 @@ def network_for(recipe, channels=1):
     return dataclasses.replace(recipe.network, image_shape=(size, size, channels))
 
 
-__all__ = ["BUDGETS", "MODELS", "Recipe", "budget", "get_recipe", "network_for", "recipe_from_json"]
+__all__ = ["BUDGETS", "CONDITIONAL_MODELS", "MODELS", "Recipe", "budget", "get_recipe", "network_for", "recipe_from_json"]

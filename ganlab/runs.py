@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from ganlab import callbacks as gan_callbacks
-from ganlab import data, growing, models, recipes, tracking, training, viz
+from ganlab import conditional, data, growing, models, recipes, tracking, training, viz
 
 CHECKPOINT_FOLDER = "checkpoint"
 SAMPLE_SEED = 2024  # fixed, so samples.npz of two runs are drawn from the same z
@@ -41,6 +41,7 @@ BUILDERS = {
     "vanilla": (models.build_vanilla_generator, models.build_vanilla_discriminator),
     "dcgan": (models.build_dcgan_generator, models.build_dcgan_discriminator),
     "progressive": (models.build_progressive_generator, models.build_progressive_discriminator),
+    "biggan": (models.build_biggan_generator, models.build_biggan_discriminator),
 }
 
 
@@ -79,14 +80,22 @@ def build_gan(recipe, seed=0):
     def adam(learning_rate):
         return keras.optimizers.Adam(learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2, epsilon=recipe.epsilon)
 
-    if recipe.schedule is not None:
+    if recipe.model in recipes.CONDITIONAL_MODELS:
+        # BigGAN's loss is fixed: the hinge loss, with orthogonal regularization of G.
+        gan = conditional.BigGAN(generator, discriminator, ema_decay=recipe.ema_decay, seed=seed)
+        gan.compile(
+            d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate),
+            d_steps=recipe.d_steps, orthogonal_strength=recipe.orthogonal_strength or 0.0,
+        )
+    elif recipe.schedule is not None:
         # The progressive GAN's loss is fixed: WGAN-GP with the drift term.
         gan = growing.ProgressiveGAN(generator, discriminator, recipe.schedule, ema_decay=recipe.ema_decay, seed=seed)
         gan.compile(d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate))
     else:
         gan = training.GAN(generator, discriminator, ema_decay=recipe.ema_decay, seed=seed)
         gan.compile(
-            d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate), loss=recipe.loss
+            d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate), loss=recipe.loss,
+            d_steps=recipe.d_steps,
         )
     return gan
 
@@ -151,7 +160,8 @@ def train_run(
         )
         seed = saved.get("seed", seed)
 
-    images, _ = data.load_images(recipe.dataset, size=recipe.image_size, source=source)
+    images, labels = data.load_images(recipe.dataset, size=recipe.image_size, source=source)
+    conditional_model = recipe.model in recipes.CONDITIONAL_MODELS
     gan = build_gan(recipe, seed)
     state = training.restore_checkpoint(gan, checkpoint) if resume else {}
     first_step = int(gan.step.numpy())
@@ -178,7 +188,9 @@ def train_run(
         # Batches phase by phase; a resumed run gets the batches it would have had.
         dataset = growing.growing_dataset(images, recipe.schedule, seed=seed, first_step=first_step)
     else:
-        dataset = data.make_dataset(images, batch_size=recipe.batch_size, seed=seed + first_step)
+        dataset = data.make_dataset(
+            images, labels if conditional_model else None, batch_size=recipe.batch_size, seed=seed + first_step
+        )
     metrics_logger = gan_callbacks.MetricsLogger(recipe.batch_size, out / "metrics.csv", tracker)
     limits = gan_callbacks.TrainingLimits(max_steps=recipe.steps, max_minutes=recipe.minutes)
     callback_list = [
@@ -219,17 +231,27 @@ def train_run(
     step = int(gan.step.numpy())
     stopped_because = limits.stopped_because or f"reached {recipe.steps} steps"
 
-    samples = write_samples(gan, out / "samples.npz", recipe.number_of_samples)
-    final_grid = viz.save_image_grid(samples[:64], out / "samples.png")
+    samples, sample_labels = write_samples(gan, out / "samples.npz", recipe.number_of_samples)
+    final_grid = viz.save_image_grid(samples[:64], out / "samples.png", columns=10 if conditional_model else None)
     tracker.log_image(str(final_grid), name="final samples", step=step)
-    evaluation = evaluate_final_samples(samples, recipe, step, out, tracker)
+    evaluation = evaluate_final_samples(samples, recipe, step, out, tracker, labels=sample_labels)
+    if conditional_model:
+        # The sampling generator's standing statistics were measured for these
+        # samples: keep them in the checkpoint, for `ganlab sample`.
+        training.save_checkpoint(gan, checkpoint_directory, run_state(gan, recipe, seed, tracker))
     tracker.end()
+    class_accuracy = (
+        f"  classes:    {evaluation['class_accuracy']:.1%} of the samples are of the class asked for "
+        f"(domain classifier)\n"
+        if "class_accuracy" in evaluation else ""
+    )
     print(
         f"ganlab: {recipe.model} trained to step {step} ({stopped_because}) in {seconds / 60:.1f} min.\n"
         f"  samples:    {out / 'samples.png'} (grid), {out / 'samples.npz'} ({recipe.number_of_samples} images)\n"
         f"  scores:     FID {evaluation['fid']:.1f}, Inception-style score {evaluation['inception_score']:.2f} "
         f"(real test images: {evaluation['real_inception_score']:.2f}) on {evaluation['number_of_samples']} samples, "
         f"in {out / 'evaluation.json'}\n"
+        f"{class_accuracy}"
         f"  metrics:    {out / 'metrics.csv'}\n"
         f"  checkpoint: {checkpoint_directory} (continue with --resume)"
     )
@@ -245,25 +267,36 @@ def run_state(gan, recipe, seed, tracker):
 
 
 def write_samples(gan, path, number_of_samples, seed=SAMPLE_SEED):
-    """Writes ``number_of_samples`` generated images to an ``.npz`` (key ``images``) and returns them."""
+    """Writes ``number_of_samples`` generated images to an ``.npz`` and returns ``(images, labels)``.
+
+    The file's key ``images`` holds float32 images in [-1, 1]; a class-conditional
+    model's file also has ``labels``, the class each image was asked for (the
+    classes in turn, 0, 1, ..., 9, 0, ...), and ``labels`` is None otherwise.
+    """
+    if hasattr(gan, "cycling_labels"):
+        labels = gan.cycling_labels(number_of_samples)
+        images = gan.generate(number_of_samples, labels=labels, seed=seed).astype(np.float32)
+        np.savez_compressed(path, images=images, labels=labels)
+        return images, labels
     images = gan.generate(number_of_samples, seed=seed).astype(np.float32)
     np.savez_compressed(path, images=images)
-    return images
+    return images, None
 
 
-def evaluate_final_samples(samples, recipe, step, out, tracker):
+def evaluate_final_samples(samples, recipe, step, out, tracker, labels=None):
     """Scores the final samples, as one last row of ``metrics.csv`` and ``evaluation.json``."""
     import json
 
     from ganlab import metrics
 
-    evaluation = metrics.evaluate_images(samples, recipe.dataset)
+    evaluation = metrics.evaluate_images(samples, recipe.dataset, labels=labels)
+    scores = {name: float(evaluation[name]) for name in gan_callbacks.EVALUATION_COLUMNS}
+    if "class_accuracy" in evaluation:
+        scores["class_accuracy"] = float(evaluation["class_accuracy"])
     # Into the last round's row (same step), so that each step has one row.
-    gan_callbacks.record_metrics(
-        out / "metrics.csv", step, {name: float(evaluation[name]) for name in gan_callbacks.EVALUATION_COLUMNS}
-    )
+    gan_callbacks.record_metrics(out / "metrics.csv", step, scores)
     (out / "evaluation.json").write_text(json.dumps({"step": step, **evaluation}, indent=2))
-    tracker.log_metrics({f"final_{name}": evaluation[name] for name in gan_callbacks.EVALUATION_COLUMNS}, step=step)
+    tracker.log_metrics({f"final_{name}": value for name, value in scores.items()}, step=step)
     return evaluation
 
 

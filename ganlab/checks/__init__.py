@@ -36,14 +36,30 @@ is importable from ``ganlab.checks`` itself:
   ``inception_score``, ``kernel_distance``.
 - ``progressive_gan`` (04): ``pixel_norm``, ``minibatch_stddev``,
   ``equalized_dense``, ``fade_in``.
+- ``biggan`` (05): ``conditional_batch_norm``, ``block_conditions``,
+  ``orthogonal_regularization``, ``regularized_weights``, ``truncated_normal``.
+- ``exploring_biggan`` (06): ``interpolate_embeddings``, ``demo_truncated_z``.
 
 Where the library has no function of the exercise's shape, the reference is
 here (``reference_gan_train_step``, ``reference_train_with_checkpoints``,
 ``reference_interpolate_latents``, ``reference_pixel_norm``,
-``reference_minibatch_stddev``); the others are ganlab's models, layers and losses.
+``reference_minibatch_stddev``, ``reference_conditional_batch_norm``,
+``reference_block_conditions``, ``reference_regularized_weights``,
+``reference_interpolate_embeddings``, ``reference_demo_truncated_z``); the
+others are ganlab's models, layers, losses, regularizers and samplers.
 """
 
 
+from ganlab.checks.biggan import (
+    check_block_conditions,
+    check_conditional_batch_norm,
+    check_orthogonal_regularization,
+    check_regularized_weights,
+    check_truncated_normal,
+    reference_block_conditions,
+    reference_conditional_batch_norm,
+    reference_regularized_weights,
+)
 from ganlab.checks.common import CheckResult, Mistake, run_check, solution_or_reference
 from ganlab.checks.dcgan import (
     check_build_dcgan_discriminator,
@@ -58,6 +74,12 @@ from ganlab.checks.evaluation import (
     check_inception_score,
     check_kernel_distance,
     check_matrix_square_root,
+)
+from ganlab.checks.exploring_biggan import (
+    check_demo_truncated_z,
+    check_interpolate_embeddings,
+    reference_demo_truncated_z,
+    reference_interpolate_embeddings,
 )
 from ganlab.checks.progressive_gan import (
     check_equalized_dense,
@@ -79,10 +101,13 @@ from ganlab.checks.vanilla_gan import (
 __all__ = [
     "CheckResult",
     "Mistake",
+    "check_block_conditions",
     "check_build_dcgan_discriminator",
     "check_build_dcgan_generator",
     "check_build_discriminator",
     "check_build_generator",
+    "check_conditional_batch_norm",
+    "check_demo_truncated_z",
     "check_discriminator_loss",
     "check_equalized_dense",
     "check_fade_in",
@@ -90,16 +115,25 @@ __all__ = [
     "check_gan_train_step",
     "check_generator_loss",
     "check_inception_score",
+    "check_interpolate_embeddings",
     "check_interpolate_latents",
     "check_kernel_distance",
     "check_matrix_square_root",
     "check_minibatch_stddev",
+    "check_orthogonal_regularization",
     "check_pixel_norm",
+    "check_regularized_weights",
     "check_train_with_checkpoints",
+    "check_truncated_normal",
+    "reference_block_conditions",
+    "reference_conditional_batch_norm",
+    "reference_demo_truncated_z",
     "reference_gan_train_step",
+    "reference_interpolate_embeddings",
     "reference_interpolate_latents",
     "reference_minibatch_stddev",
     "reference_pixel_norm",
+    "reference_regularized_weights",
     "reference_train_with_checkpoints",
     "run_check",
     "solution_or_reference",

@@ -18,6 +18,8 @@ from ganlab.layers.equalized import EqualizedConv2D, EqualizedDense
 from ganlab.layers.fade_in import fade_in
 from ganlab.layers.minibatch_stddev import MinibatchStdDev
 from ganlab.layers.pixel_norm import PixelNorm
+from ganlab.layers.conditional_batch_norm import ConditionalBatchNorm
+from ganlab.layers.self_attention import SelfAttention
 
 __all__ = [
     "EqualizedConv2D",
@@ -25,4 +27,6 @@ __all__ = [
     "MinibatchStdDev",
     "PixelNorm",
     "fade_in",
+    "ConditionalBatchNorm",
+    "SelfAttention",
 ]

@@ -27,3 +27,19 @@ __all__ = [
     "build_vanilla_discriminator",
     "build_vanilla_generator",
 ]
+
+from ganlab.models.biggan import (  # noqa: E402
+    BigGANConfig,
+    BigGANDiscriminator,
+    BigGANGenerator,
+    build_biggan_discriminator,
+    build_biggan_generator,
+)
+
+__all__ += [
+    "BigGANConfig",
+    "BigGANDiscriminator",
+    "BigGANGenerator",
+    "build_biggan_discriminator",
+    "build_biggan_generator",
+]
