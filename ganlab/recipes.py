@@ -158,13 +158,18 @@ _RECIPES = {
         network=BigGANConfig(latent_dim=120, embedding_dim=32, generator_width=32, discriminator_width=32),
         image_size=32,
         batch_size=64,
-        steps=1000,
-        d_learning_rate=4e-4,
-        g_learning_rate=1e-4,
+        # About 0.3 s a step on 2 idle CPU cores: lesson 05 trains in about 8 minutes.
+        steps=1500,
+        # Measured on MNIST at equal CPU time (README, "The BigGAN recipe"): one D step
+        # per G step (SAGAN's choice) beat the paper's two, and 1e-3 for both learning
+        # rates reached 98% class accuracy in 600 steps, where 4e-4 / 4e-4 had 63% and
+        # the paper's 4e-4 / 1e-4 13%.
+        d_learning_rate=1e-3,
+        g_learning_rate=1e-3,
         beta_1=0.0,
         beta_2=0.999,
         loss="hinge",
-        d_steps=2,
+        d_steps=1,
         orthogonal_strength=1e-4,
         steps_per_round=100,
         evaluation_every_rounds=5,

@@ -180,7 +180,10 @@ def train_run(
         parameters={**recipe.to_dict(), "seed": seed},
         experiment_key=state.get("experiment_key"),
     )
-    tracker.log_command(command if command is not None else sys.argv)
+    command = list(command if command is not None else sys.argv)
+    if resume and saved.get("command"):
+        command = saved["command"]  # the command that started the run, for records of how it was made
+    tracker.log_command(command)
 
     # The data order depends on the seed and on how far training got, so that
     # a resumed run does not replay the batches it has already seen.
@@ -205,7 +208,7 @@ def train_run(
         ),
         metrics_logger,
         gan_callbacks.SampleGrid(out, show=show_samples, tracker=tracker),
-        gan_callbacks.Checkpoint(checkpoint_directory, extra_state=lambda: run_state(gan, recipe, seed, tracker)),
+        gan_callbacks.Checkpoint(checkpoint_directory, extra_state=lambda: run_state(gan, recipe, seed, tracker, command)),
     ]
     if recipe.schedule is not None:
         callback_list.insert(0, growing.GrowthCallback())  # first: each step must know its phase
@@ -238,7 +241,7 @@ def train_run(
     if conditional_model:
         # The sampling generator's standing statistics were measured for these
         # samples: keep them in the checkpoint, for `ganlab sample`.
-        training.save_checkpoint(gan, checkpoint_directory, run_state(gan, recipe, seed, tracker))
+        training.save_checkpoint(gan, checkpoint_directory, run_state(gan, recipe, seed, tracker, command))
     tracker.end()
     class_accuracy = (
         f"  classes:    {evaluation['class_accuracy']:.1%} of the samples are of the class asked for "
@@ -258,9 +261,9 @@ def train_run(
     return RunResult(out, step, seconds, stopped_because, gan, metrics_logger.history, tracker)
 
 
-def run_state(gan, recipe, seed, tracker):
+def run_state(gan, recipe, seed, tracker, command=None):
     """What a checkpoint's ``state.json`` holds besides the step: enough to rebuild and continue the run."""
-    state = {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed}
+    state = {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed, "command": command}
     if hasattr(gan, "growth_state"):
         state.update(gan.growth_state())  # resolution, phase and alpha, for a reader of the file
     return state

@@ -90,6 +90,43 @@ def load_model(model, directory=None):
     check_shipped_name(str(model))  # raises: neither a folder nor a shipped name
 
 
+def _how_the_run_went(run_directory):
+    """The run's command, training minutes and final scores, from its checkpoint, metrics.csv and evaluation.json."""
+    import csv
+    import shlex
+
+    state = training.read_checkpoint_state(training.find_checkpoint(run_directory / runs.CHECKPOINT_FOLDER))
+    command = state.get("command") or []
+    how = {"command": " ".join(shlex.quote(part) for part in command) if isinstance(command, list) else command}
+    metrics_path = run_directory / "metrics.csv"
+    if metrics_path.exists():
+        with open(metrics_path, newline="") as file:
+            rows = list(csv.DictReader(file))
+        if rows and rows[-1].get("elapsed_seconds"):
+            how["wall_minutes"] = round(float(rows[-1]["elapsed_seconds"]) / 60, 1)
+    evaluation_path = run_directory / "evaluation.json"
+    if evaluation_path.exists():
+        evaluation = json.loads(evaluation_path.read_text())
+        how["final_scores"] = {
+            key: evaluation[key] for key in ("fid", "inception_score", "precision", "recall", "class_accuracy")
+            if key in evaluation
+        }
+    return how
+
+
+def _class_accuracy_per_class(gan, dataset_name, number=1000, seed=0):
+    """How often the course's domain classifier sees the class asked for, per class (no truncation)."""
+    import numpy as np
+
+    from ganlab import classifier
+
+    labels = gan.cycling_labels(number)
+    probabilities = classifier.probabilities(gan.generate(number, labels=labels, seed=seed), dataset_name)
+    predicted = probabilities.argmax(axis=1)
+    per_class = [float((predicted[labels == label] == label).mean()) for label in range(gan.num_classes)]
+    return {"class_accuracy_per_class": [round(value, 4) for value in per_class]}
+
+
 def machine_description():
     """The CPU model, core count and Python version, for records of how an asset was made."""
     import os
@@ -140,6 +177,8 @@ def export_generator(run_directory, name, record=None, directory=None):
         "step": int(gan.step.numpy()),
         "exported_from": str(run_directory),
         "machine": machine_description(),
+        **_how_the_run_went(Path(run_directory)),
+        **_class_accuracy_per_class(gan, dataset_name),
         **(record or {}),
     }
     record_path.write_text(json.dumps(full_record, indent=2) + "\n")
