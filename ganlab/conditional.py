@@ -187,17 +187,8 @@ class BigGAN(training.GAN):
         gradients = tape.gradient(g_loss_for_gradients, self.generator.trainable_weights)
         self.g_optimizer.apply(gradients, self.generator.trainable_weights)
 
-        self.step.assign_add(1)
-        if self.ema_generator is not None:
-            self._update_ema()
-
-        real_accuracy, fake_accuracy = losses.discriminator_accuracy(real_logits, fake_logits)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_accuracy_tracker.update_state(real_accuracy)
-        self.d_fake_accuracy_tracker.update_state(fake_accuracy)
         self.orthogonal_penalty_tracker.update_state(orthogonal_penalty)
-        return {metric.name: metric.result() for metric in self.metrics}
+        return self.finish_step(d_loss, g_loss, real_logits, fake_logits)
 
     # --- standing statistics ------------------------------------------------------------
 

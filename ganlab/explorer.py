@@ -225,14 +225,10 @@ def interpolate_categories(
         float32 images ``(number_of_samples, steps, H, W, C)``: ``[:, 0]`` are
         the images of category A with seed A, ``[:, -1]`` those of B with seed B.
     """
-    label_a = category_label(gan, category_a, dataset_name)
-    label_b = category_label(gan, category_b, dataset_name)
-    _check_integer("number_of_samples", number_of_samples, *INTERPOLATION_SAMPLES_RANGE)
-    _check_integer("steps", steps, *INTERPOLATION_STEPS_RANGE)
-    truncation = _check_truncation("truncation", truncation)
-    _check_integer("noise_seed_a", noise_seed_a, *NOISE_SEED_RANGE)
-    _check_integer("noise_seed_b", noise_seed_b, *NOISE_SEED_RANGE)
-    _check_choice("method", method, INTERPOLATION_METHODS)
+    label_a, label_b, truncation = _check_interpolation(
+        gan, category_a, category_b, number_of_samples, steps, truncation, noise_seed_a, noise_seed_b, method,
+        dataset_name,
+    )
     latent_a = truncated_latent(gan, number_of_samples, truncation, noise_seed_a, truncation_kind)
     latent_b = truncated_latent(gan, number_of_samples, truncation, noise_seed_b, truncation_kind)
     embeddings_a = gan.embed(np.full(number_of_samples, label_a))
@@ -736,14 +732,10 @@ def interpolation_widget(
     """
     import ipywidgets
 
-    label_a = category_label(gan, category_a, dataset_name)
-    label_b = category_label(gan, category_b, dataset_name)
-    _check_integer("number_of_samples", number_of_samples, *INTERPOLATION_SAMPLES_RANGE)
-    _check_integer("steps", steps, *INTERPOLATION_STEPS_RANGE)
-    truncation = _check_truncation("truncation", truncation)
-    _check_integer("noise_seed_a", noise_seed_a, *NOISE_SEED_RANGE)
-    _check_integer("noise_seed_b", noise_seed_b, *NOISE_SEED_RANGE)
-    _check_choice("method", method, INTERPOLATION_METHODS)
+    label_a, label_b, truncation = _check_interpolation(
+        gan, category_a, category_b, number_of_samples, steps, truncation, noise_seed_a, noise_seed_b, method,
+        dataset_name,
+    )
     _check_choice("truncation_kind", truncation_kind, TRUNCATION_KINDS)
     options = data.category_options(dataset_name)
     controls = {
@@ -831,6 +823,21 @@ def _grid_figure(grid, title, path, scale):
 
 
 # --- argument checks --------------------------------------------------------------------
+
+
+def _check_interpolation(
+    gan, category_a, category_b, number_of_samples, steps, truncation, noise_seed_a, noise_seed_b, method, dataset_name
+):
+    """The interpolation form's arguments checked against the demo's ranges: ``(label_a, label_b, truncation)``."""
+    label_a = category_label(gan, category_a, dataset_name)
+    label_b = category_label(gan, category_b, dataset_name)
+    _check_integer("number_of_samples", number_of_samples, *INTERPOLATION_SAMPLES_RANGE)
+    _check_integer("steps", steps, *INTERPOLATION_STEPS_RANGE)
+    truncation = _check_truncation("truncation", truncation)
+    _check_integer("noise_seed_a", noise_seed_a, *NOISE_SEED_RANGE)
+    _check_integer("noise_seed_b", noise_seed_b, *NOISE_SEED_RANGE)
+    _check_choice("method", method, INTERPOLATION_METHODS)
+    return label_a, label_b, truncation
 
 
 def _check_integer(name, value, low, high):

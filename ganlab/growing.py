@@ -274,18 +274,9 @@ class ProgressiveGAN(training.GAN):
         weights = self.generator.trainable_weights
         _apply_to_weights_in_use(self.g_optimizer, tape.gradient(g_loss_for_gradients, weights), weights)
 
-        self.step.assign_add(1)
         self.images_seen.assign_add(ops.cast(batch_size * replicas, "int64"))
-        if self.ema_generator is not None:
-            self._update_ema()
-
-        real_accuracy, fake_accuracy = losses.discriminator_accuracy(real_scores, fake_scores)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_accuracy_tracker.update_state(real_accuracy)
-        self.d_fake_accuracy_tracker.update_state(fake_accuracy)
         self.gradient_penalty_tracker.update_state(penalty)
-        logs = {metric.name: metric.result() for metric in self.metrics}
+        logs = self.finish_step(d_loss, g_loss, real_scores, fake_scores)
         # Where growth stands, for the progress bar and metrics.csv.
         logs["resolution"] = float(phase.resolution)
         logs["alpha"] = self.alpha.value if phase.fading else ops.convert_to_tensor(1.0)

@@ -197,10 +197,20 @@ class GAN(keras.Model):
         gradients = tape.gradient(g_loss_for_gradients, self.generator.trainable_weights)
         self.g_optimizer.apply(gradients, self.generator.trainable_weights)
 
+        return self.finish_step(d_loss, g_loss, real_logits, fake_logits)
+
+    def finish_step(self, d_loss, g_loss, real_logits, fake_logits):
+        """The end of every train step: count it, update the EMA of G, record the metrics.
+
+        Subclasses with their own ``train_step`` (``ganlab.growing``,
+        ``ganlab.conditional``) end it here too, after updating their own trackers.
+
+        Returns:
+            The logs of the step: every tracker's running mean.
+        """
         self.step.assign_add(1)
         if self.ema_generator is not None:
             self._update_ema()
-
         real_accuracy, fake_accuracy = losses.discriminator_accuracy(real_logits, fake_logits)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)

@@ -137,11 +137,12 @@ def run_check(name, function, body, verbose=True):
 
 
 def _not_written_yet(error):
-    """Names the stub that raised ``error``: ``EqualizedDense.build is not written yet ...``.
+    """Names the method stub that raised ``error``: ``EqualizedDense.build is not written yet ...``.
 
     The innermost frame of the traceback is the ``raise NotImplementedError``
-    of the stub; its qualified name says which method of a class exercise is
-    still to be written. None when the name cannot be told.
+    of the stub; for a class exercise its qualified name says which method is
+    still to be written. None for a plain function (the check's name says it)
+    or when the name cannot be told.
     """
     traceback = error.__traceback__
     if traceback is None:
@@ -153,7 +154,8 @@ def _not_written_yet(error):
     owner = frame.f_locals.get("self")
     if "." not in name and owner is not None:
         name = f"{type(owner).__name__}.{name}"
-    if name.startswith("<"):  # a module or a lambda: no name to give
+    if "." not in name or "<" in name:
+        # A plain function: the check's own name says it (a lambda or module: no name to give).
         return None
     return f"{name} is not written yet (it raises NotImplementedError)."
 
