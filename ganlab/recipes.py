@@ -158,7 +158,7 @@ _RECIPES = {
         network=BigGANConfig(latent_dim=120, embedding_dim=32, generator_width=32, discriminator_width=32),
         image_size=32,
         batch_size=64,
-        # About 0.3 s a step on 2 idle CPU cores: lesson 05 trains in about 8 minutes.
+        # About 0.3 s a step on 2 idle CPU cores: lesson 05 should train in 7 to 8 minutes.
         steps=1500,
         # Measured on MNIST at equal CPU time (README, "The BigGAN recipe"): one D step
         # per G step (SAGAN's choice) beat the paper's two, and 1e-3 for both learning
