@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ganlab.growing import GrowthSchedule
 from ganlab.models import BigGANConfig, DCGANConfig, ProgressiveConfig, VanillaConfig
+from ganlab.models.config import with_tuples
 
 BUDGETS = ("fast", "default", "full")
 MODELS = ("vanilla", "dcgan", "progressive", "biggan")
@@ -284,14 +285,11 @@ def recipe_from_json(values):
     network_classes = {
         "vanilla": VanillaConfig, "dcgan": DCGANConfig, "progressive": ProgressiveConfig, "biggan": BigGANConfig,
     }
-    network = network_classes[values["model"]](**_with_tuples(values["network"]))
-    schedule = GrowthSchedule(**_with_tuples(values["schedule"])) if values.get("schedule") else None
+    network = network_classes[values["model"]](**with_tuples(values["network"]))
+    schedule = GrowthSchedule(**with_tuples(values["schedule"])) if values.get("schedule") else None
     return Recipe(**{**values, "network": network, "schedule": schedule})
 
 
-def _with_tuples(values):
-    # JSON has lists where the configs have tuples.
-    return {key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
 
 
 def network_for(recipe, channels=1):

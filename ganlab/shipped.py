@@ -74,7 +74,7 @@ def load_model(model, directory=None):
     path = Path(model)
     if str(model) in SHIPPED_MODELS:
         record = read_record(str(model), directory)
-        config = models.BigGANConfig(**recipes._with_tuples(record["config"]))
+        config = models.biggan.config_from_dict(record["config"])
         generator = models.build_biggan_generator(config)
         generator.load_weights(_paths(str(model), directory)[0])
         gan = conditional.BigGAN(generator, models.build_biggan_discriminator(config), ema_decay=None)

@@ -46,6 +46,7 @@ import keras
 from keras import ops
 
 from ganlab.layers import ConditionalBatchNorm, SelfAttention
+from ganlab.models.config import check_square_image_shape, with_tuples
 from ganlab.models.progressive import downsample, upsample
 
 FIRST_RESOLUTION = 4
@@ -94,12 +95,7 @@ class BigGANConfig:
     shared_embedding: bool = True
 
     def __post_init__(self):
-        size = self.image_shape[0] if len(self.image_shape) == 3 else None
-        if size is None or self.image_shape[1] != size or size < 8 or size & (size - 1):
-            raise ValueError(
-                "image_shape must be (size, size, channels) with size a power of two, at least 8. "
-                f"Received: image_shape={self.image_shape}"
-            )
+        size = check_square_image_shape(self.image_shape)
         for name in ("latent_dim", "num_classes", "embedding_dim", "generator_width", "discriminator_width"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -522,7 +518,7 @@ class BigGANDiscriminator(keras.Model):
 
 def config_from_dict(values):
     """A ``BigGANConfig`` from ``dataclasses.asdict`` output (JSON turns tuples into lists)."""
-    return BigGANConfig(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
+    return BigGANConfig(**with_tuples(values))
 
 
 def build_biggan_generator(config=None):

@@ -38,6 +38,7 @@ import keras
 from keras import ops
 
 from ganlab.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNorm, fade_in
+from ganlab.models.config import check_square_image_shape, with_tuples
 
 FIRST_RESOLUTION = 4
 LEAKY_RELU_SLOPE = 0.2
@@ -64,12 +65,7 @@ class ProgressiveConfig:
     minibatch_group_size: int = 4
 
     def __post_init__(self):
-        size = self.image_shape[0] if len(self.image_shape) == 3 else None
-        if size is None or self.image_shape[1] != size or size < 8 or size & (size - 1):
-            raise ValueError(
-                "image_shape must be (size, size, channels) with size a power of two, at least 8. "
-                f"Received: image_shape={self.image_shape}"
-            )
+        check_square_image_shape(self.image_shape)
         for name in ("latent_dim", "channel_base", "channel_max", "minibatch_group_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive. Received: {name}={getattr(self, name)}")
@@ -202,7 +198,7 @@ class ProgressiveGenerator(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        return cls(ProgressiveConfig(**_config_from_dict(config.pop("config"))), **config)
+        return cls(ProgressiveConfig(**with_tuples(config.pop("config"))), **config)
 
 
 @keras.saving.register_keras_serializable(package="ganlab")
@@ -282,7 +278,7 @@ class ProgressiveDiscriminator(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        return cls(ProgressiveConfig(**_config_from_dict(config.pop("config"))), **config)
+        return cls(ProgressiveConfig(**with_tuples(config.pop("config"))), **config)
 
 
 def _config_to_dict(config):
@@ -291,8 +287,6 @@ def _config_to_dict(config):
     return dataclasses.asdict(config)
 
 
-def _config_from_dict(values):
-    return {key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
 
 
 def build_progressive_generator(config=None):
