@@ -138,8 +138,11 @@ _RECIPES = {
         network=ProgressiveConfig(latent_dim=128, channel_base=512, channel_max=32),
         image_size=32,
         schedule=GrowthSchedule(
-            resolutions=(4, 8, 16, 32), stable_images=16_000, transition_images=16_000,
-            batch_sizes=(64, 64, 64, 32),
+            # 8,000 images per phase and the paper's batch of 16 at 32x32 (a step's cost is
+            # proportional to its images there, so small batches buy more updates): FID 31.4
+            # vs 49.3 for 16,000 images and batch 32, at equal CPU time (README).
+            resolutions=(4, 8, 16, 32), stable_images=8_000, transition_images=8_000,
+            batch_sizes=(64, 64, 32, 16),
         ),
         batch_size=64,
         d_learning_rate=1e-3,
