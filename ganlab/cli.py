@@ -190,6 +190,35 @@ def build_parser():
         "--classifier-dir", default=None,
         help="with --train-classifier: where to save it (default: the package's ganlab/assets)",
     )
+    grade = subcommands.add_parser(
+        "grade", help="grade submitted notebooks with hidden tests: a CSV table and feedback files",
+        description=(
+            "Grade students' notebooks of one lesson. Each runs once in its own kernel (with time and memory "
+            "limits), then each exercise, found by its name in the notebook's code, runs under hidden tests in "
+            "its own process. Writes one CSV row per submission as it finishes (student, submission, points per "
+            "exercise, total, maximum, status, reasons) and, with --feedback, one Markdown file per student. "
+            "Not a sandbox: grade untrusted notebooks in a container without network."
+        ),
+        epilog="example: ganlab grade submissions/lesson01/ --lesson 01 --out grades01.csv --feedback feedback01/",
+    )
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="notebooks, or folders searched for *.ipynb")
+    grade.add_argument("--lesson", required=True, help="the lesson number, 01 to 06")
+    grade.add_argument("--out", required=True, help="the CSV grade table (rows already in it are skipped)")
+    grade.add_argument("--feedback", default=None, metavar="DIR", help="write one Markdown feedback file per student here")
+    grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the number of cores)")
+    grade.add_argument(
+        "--tests", default=None, metavar="DIR",
+        help="a private test set: DIR/lesson_NN.py replaces the built-in hidden tests of the lesson",
+    )
+    grade.add_argument("--regrade", action="store_true", help="grade again the submissions already in --out")
+    grade.add_argument("--student-key", default=None, help="a notebook metadata field naming the student, such as "
+                       "'student.id' (default: the file name)")
+    grade.add_argument("--cell-timeout", type=float, default=300, help="seconds per cell (default: 300)")
+    grade.add_argument("--notebook-timeout", type=float, default=900, help="seconds per notebook (default: 900)")
+    grade.add_argument("--memory", type=float, default=4, help="GiB of memory per notebook (default: 4)")
+    grade.add_argument("--exercise-timeout", type=float, default=60, help="seconds for the hidden tests of one "
+                       "exercise (default: 60)")
+    grade.add_argument("--exercise-memory", type=float, default=2, help="GiB per exercise's tests (default: 2)")
     return parser
 
 
@@ -207,11 +236,39 @@ def main(argv=None):
             return _lessons(arguments)
         if arguments.command == "evaluate":
             return _evaluate(arguments, argv)
+        if arguments.command == "grade":
+            return _grade(arguments)
     except ValueError as error:
         # Bad input: one clear line, exit status 2 like argparse's own errors.
         parser.exit(2, f"ganlab {arguments.command}: error: {error}\n")
     except KeyboardInterrupt:
         parser.exit(130, "ganlab: interrupted; the last checkpoint is kept: continue with --resume\n")
+    return 0
+
+
+def _grade(arguments):
+    from ganlab import grading
+
+    if not arguments.lesson.isdigit() or not 1 <= int(arguments.lesson) <= 6:
+        raise ValueError(f"--lesson must be a lesson number from 01 to 06. Received: {arguments.lesson}")
+    for option in ("jobs", "cell_timeout", "notebook_timeout", "memory", "exercise_timeout", "exercise_memory"):
+        value = getattr(arguments, option)
+        if value is not None and value <= 0:
+            raise ValueError(f"--{option.replace('_', '-')} must be positive. Received: {value}")
+    limits = grading.Limits(
+        cell_seconds=arguments.cell_timeout, notebook_seconds=arguments.notebook_timeout,
+        memory_bytes=int(arguments.memory * 2**30), exercise_seconds=arguments.exercise_timeout,
+        exercise_memory_bytes=int(arguments.exercise_memory * 2**30),
+    )
+    try:
+        rows = grading.grade(
+            arguments.submissions, arguments.lesson, arguments.out, feedback=arguments.feedback,
+            jobs=arguments.jobs, tests_directory=arguments.tests, regrade=arguments.regrade, limits=limits,
+            student_key=arguments.student_key,
+        )
+    except FileNotFoundError as error:
+        raise ValueError(str(error)) from None
+    print(f"{len(rows)} submission(s) graded into {arguments.out}")
     return 0
 
 

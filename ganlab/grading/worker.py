@@ -1,0 +1,215 @@
+"""Grading one submission: run the notebook once, then each exercise's hidden tests apart.
+
+``grade_submission`` does it in the calling process; ``python -m
+ganlab.grading.worker`` does it for the batch (``ganlab.grading.batch``),
+reading its request as JSON on stdin and writing the graded row as JSON on
+stdout, so that nothing a submission does can reach the process that writes
+the grade table.
+
+The order matters: the test host (``ganlab.grading.host``) is started and has
+loaded the tests and the libraries *before* the student's kernel runs, so a
+notebook that rewrites files on disk cannot change the tests that grade it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ganlab.grading import source as source_module
+from ganlab.grading.kernel import Limits, run_notebook
+
+
+@dataclasses.dataclass
+class TestResult:
+    name: str
+    points: float
+    earned: float
+    message: str  # the test author's message, or why it did not run; "" when passed
+
+
+@dataclasses.dataclass
+class ExerciseResult:
+    exercise: str
+    maximum: float
+    earned: float = 0.0
+    reason: str = ""  # why points were lost, "" when none
+    tests: list = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Row:
+    """One submission's grades."""
+
+    submission: str
+    student: str
+    exercises: list
+    status: str
+    seconds: float = 0.0
+
+    @property
+    def total(self):
+        return round(sum(exercise.earned for exercise in self.exercises), 2)
+
+    @property
+    def maximum(self):
+        return round(sum(exercise.maximum for exercise in self.exercises), 2)
+
+    def reasons(self):
+        return "; ".join(f"{exercise.exercise}: {exercise.reason}" for exercise in self.exercises if exercise.reason)
+
+    def to_json(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data):
+        exercises = [
+            ExerciseResult(**{**exercise, "tests": [TestResult(**test) for test in exercise["tests"]]})
+            for exercise in data["exercises"]
+        ]
+        return cls(**{**data, "exercises": exercises})
+
+
+class TestHost:
+    """The ``ganlab.grading.host`` process of one submission."""
+
+    def __init__(self, tests_source, name):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ganlab.grading.host"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""},
+        )
+        self._send({"name": name, "source": tests_source})
+        reply = self._receive()
+        self.tests = [(exercise, test, points) for exercise, test, points in reply["ready"]]
+
+    def run(self, exercise, pieces, limits):
+        self._send({
+            "exercise": exercise, "pieces": pieces,
+            "time_limit": limits.exercise_seconds, "memory_limit": limits.exercise_memory_bytes,
+        })
+        return self._receive()
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def _send(self, message):
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def _receive(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the test host stopped (exit code {self.process.poll()})")
+        return json.loads(line)
+
+
+def grade_submission(
+    path, lesson, tests_source, limits=Limits(), student_key=None, execution=None, scratch=None, tests=None
+):
+    """Grades the notebook at ``path`` for lesson ``lesson`` with the test set ``tests_source``; returns a ``Row``.
+
+    ``tests``: the test set's ``HiddenTest``s (or ``(exercise, name, points)``
+    triples), when the caller has loaded it already (loading it here imports
+    TensorFlow). ``execution`` (a ``kernel.Execution`` of this very notebook)
+    skips running it: the test suite shares one run of each course notebook
+    this way.
+    """
+    from ganlab.grading.testing import HiddenTest, exercises_of, load_test_set
+
+    path = Path(path)
+    if tests is None:
+        tests = load_test_set(tests_source, f"lesson_{lesson}")
+    tests = [test if isinstance(test, HiddenTest) else HiddenTest(*test, None) for test in tests]
+    maxima = exercises_of(tests)
+    exercises = [ExerciseResult(name, maximum) for name, maximum in maxima.items()]
+    try:
+        submission = source_module.read_submission(path)
+    except source_module.NotANotebook as error:
+        for exercise in exercises:
+            exercise.reason = "not a notebook"
+        return Row(str(path), path.stem, exercises, f"not a notebook: {error}")
+    student = source_module.student_name(path, submission, student_key)
+    # Only a notebook with some written exercise needs the test host (an
+    # untouched lesson is graded from its source alone).
+    written = [name for name in maxima if submission.find(name) and not source_module.is_stub(submission.find(name)[1])]
+    host = TestHost(tests_source, f"lesson_{lesson}") if written else None
+    try:
+        if execution is None:
+            with tempfile.TemporaryDirectory(prefix="ganlab-submission-", dir=scratch) as folder:
+                execution = run_notebook(submission.notebook, folder, limits, environment={"TMPDIR": folder})
+        for exercise in exercises:
+            _grade_exercise(exercise, submission, execution, host, limits, tests)
+    finally:
+        if host is not None:
+            host.close()
+    status = "graded"
+    if execution.stop is not None:
+        status = f"stopped at cell {execution.stop.cell}: {execution.stop.kind}"
+    if execution.errors:
+        cells = ", ".join(f"{cell} ({name})" for cell, name in execution.errors[:5])
+        more = f" and {len(execution.errors) - 5} more" if len(execution.errors) > 5 else ""
+        status += f"; errors in cells {cells}{more}"
+    return Row(str(path), student, exercises, status, execution.seconds)
+
+
+def _grade_exercise(exercise, submission, execution, host, limits, all_tests):
+    tests = [(test.name, test.points) for test in all_tests if test.exercise == exercise.exercise]
+    found = submission.find(exercise.exercise)
+    if found is None:
+        syntax = [f"cell {cell} ({message})" for cell, message in submission.unparsable
+                  if f"{exercise.exercise}" in submission.notebook.cells[cell].source]
+        exercise.reason = "not found" + (f": syntax error in {syntax[0]}" if syntax else "")
+    elif source_module.is_stub(found[1]):
+        exercise.reason = "not implemented"
+    elif not execution.reached(found[0].cell):
+        exercise.reason = f"not reached: {execution.stop.message}"
+    if exercise.reason:
+        exercise.tests = [TestResult(name, points, 0.0, exercise.reason) for name, points in tests]
+        return
+    pieces = [
+        {"cell": piece.cell, "padded": piece.padded(), "is_import": piece in submission.imports}
+        for piece in submission.program(exercise.exercise)
+    ]
+    reply = host.run(exercise.exercise, pieces, limits)
+    reported = {report["test"]: report for report in reply["tests"]}
+    stopped_reported = False
+    for name, points in tests:
+        if name in reported:
+            credit, message = reported[name]["credit"], reported[name]["message"]
+        elif not stopped_reported:
+            credit, message, stopped_reported = 0.0, reply["stopped"] or "did not finish", True
+        else:
+            credit, message = 0.0, "not run"
+        exercise.tests.append(TestResult(name, points, round(points * credit, 2), message if credit < 1 else ""))
+    exercise.earned = round(sum(test.earned for test in exercise.tests), 2)
+    failed = [test for test in exercise.tests if test.earned < test.points]
+    if failed and all(test.message == "not implemented" for test in failed) and exercise.earned == 0:
+        exercise.reason = "not implemented"
+    elif failed:
+        exercise.reason = "; ".join(f"{test.name} ({test.message})" for test in failed if test.message != "not run")
+
+
+def main():
+    request = json.loads(sys.stdin.read())
+    row = grade_submission(
+        request["path"], request["lesson"], request["tests_source"], Limits(**request["limits"]),
+        request.get("student_key"), scratch=request.get("scratch"), tests=request["tests"],
+    )
+    sys.stdout.write(json.dumps(row.to_json()))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
