@@ -103,3 +103,32 @@ def fixed_batches(real_digits):
 
     return make
 
+
+
+@pytest.fixture(scope="session")
+def executed_notebook(tmp_path_factory):
+    """``run(path)``: the course notebook at ``path`` run once per session, as ``ganlab grade`` runs it.
+
+    The first call runs the notebook in a fresh kernel (the grader's executor,
+    ``ganlab.grading.kernel.run_notebook``: fast budget, offline, a scratch
+    folder, limits as loose as the notebook tests' were); later calls, from the
+    notebook tests or the grading tests, get the same ``Execution`` back. A
+    full notebook costs tens of seconds: none runs twice in a session.
+    """
+    from pathlib import Path
+
+    from ganlab.grading import kernel, source
+
+    limits = kernel.Limits(cell_seconds=600, notebook_seconds=3600, memory_bytes=8 * 2**30)
+    runs = {}
+
+    def run(path):
+        path = Path(path).resolve()
+        if path not in runs:
+            folder = tmp_path_factory.mktemp(path.stem)
+            notebook = source.read_submission(path).notebook
+            runs[path] = kernel.run_notebook(notebook, folder, limits)
+            runs[path].folder = folder
+        return runs[path]
+
+    return run

@@ -8,25 +8,22 @@ otherwise (saying so), and check cells report what is wrong instead of
 raising. So an error anywhere in a lesson is a real failure (a broken cell, a
 missing import, a library change), never an unsolved exercise.
 
-Each notebook runs in a fresh Jupyter kernel of this interpreter (nbclient),
-with the "fast" budget, Comet offline, no network data, and the Agg
-matplotlib backend, in a temporary folder (as in Colab, nothing may rely on
-the repository's files next to the notebook). The first error stops the run
-and the test names the notebook, the cell (index and first line) and the
-error.
+Each notebook runs in a fresh Jupyter kernel of this interpreter, the one
+``ganlab grade`` uses (``ganlab.grading.kernel``), with the "fast" budget,
+Comet offline, no network data, and the Agg matplotlib backend, in a
+temporary folder (as in Colab, nothing may rely on the repository's files next
+to the notebook). Each course notebook runs once per session (the
+``executed_notebook`` fixture of conftest.py), shared with the grading tests.
+The first cell that raised, timed out or killed the kernel fails the test,
+which names the notebook, the cell (index and first line) and the error.
 """
 
-import os
 import re
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from ganlab import lessons
 
@@ -50,56 +47,46 @@ NOTEBOOK_ENVIRONMENT = {
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-class CurrentInterpreterKernelSpecs(KernelSpecManager):
-    """Every kernel name means an IPython kernel of the interpreter running pytest.
-
-    An installed "python3" kernel spec may belong to another Python (another
-    virtual environment); the notebooks must test the ganlab installed here.
-    """
-
-    def get_kernel_spec(self, kernel_name):
-        from ipykernel.kernelspec import RESOURCES, get_kernel_dict
-
-        return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
-
-
 def execute_notebook(path, working_directory, environment=None):
     """Run every cell of the notebook at ``path`` in a fresh kernel; return the executed notebook.
 
-    Args:
-        path: the notebook.
-        working_directory: the kernel's current folder.
-        environment: variables to set in the kernel, over ``os.environ``.
+    The kernel is the one ``ganlab grade`` uses (``ganlab.grading.kernel``):
+    this interpreter's, in ``working_directory``, with ``environment`` over the
+    course's fast-mode variables.
 
     Raises:
         AssertionError: a cell raised, timed out or killed the kernel; the
             message names the notebook, the cell and the error, and where the
             executed notebook (with its outputs) was saved.
     """
+    from ganlab.grading import kernel, source
+
     path = Path(path)
-    notebook = nbformat.read(path, as_version=4)
-    kernel_manager = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=CurrentInterpreterKernelSpecs())
-    client = NotebookClient(
-        notebook,
-        km=kernel_manager,
-        timeout=CELL_TIMEOUT_SECONDS,
-        startup_timeout=KERNEL_STARTUP_TIMEOUT_SECONDS,
-        resources={"metadata": {"path": str(working_directory)}},
+    limits = kernel.Limits(cell_seconds=CELL_TIMEOUT_SECONDS, notebook_seconds=3600, memory_bytes=8 * 2**30,
+                           startup_seconds=KERNEL_STARTUP_TIMEOUT_SECONDS)
+    execution = kernel.run_notebook(source.read_submission(path).notebook, working_directory, limits, environment)
+    fail_on_error(path, execution, working_directory)
+    return execution.notebook
+
+
+def fail_on_error(path, execution, working_directory):
+    """Raises an AssertionError naming the first cell that raised, timed out or killed the kernel, if any."""
+    failures = [(cell, None) for cell, _ in execution.errors]
+    if execution.stop is not None:
+        failures.append((execution.stop.cell, execution.stop.message))
+    if not failures:
+        return
+    cell, message = min(failures, key=lambda failure: failure[0])
+    notebook = execution.notebook
+    if message is None:
+        error = next(output for output in notebook.cells[cell].outputs if output.get("output_type") == "error")
+        message = "\n".join(error.get("traceback", [])) or f"{error.get('ename')}: {error.get('evalue')}"
+    executed_copy = Path(working_directory) / f"executed_{path.name}"
+    nbformat.write(notebook, executed_copy)
+    raise AssertionError(
+        f"{path.parent.name}/{path.name} failed at {lessons.describe_cell(notebook.cells[cell], cell)}:\n"
+        f"{_ANSI_ESCAPE.sub('', message)}\n(the executed notebook is saved in {executed_copy})"
     )
-    started = []  # indexes of the cells sent to the kernel, the failing one last
-    client.on_cell_execute = lambda cell, cell_index: started.append(cell_index)
-    try:
-        # cleanup_kc: shut the kernel down at the end (nbclient keeps kernels it did not create).
-        client.execute(cleanup_kc=True, env={**os.environ, **(environment or {})})
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
-        where = lessons.describe_cell(notebook.cells[started[-1]], started[-1]) if started else "the kernel's start"
-        executed_copy = Path(working_directory) / f"executed_{path.name}"
-        nbformat.write(notebook, executed_copy)
-        raise AssertionError(
-            f"{path.parent.name}/{path.name} failed at {where}:\n"
-            f"{_ANSI_ESCAPE.sub('', str(error))}\n(the executed notebook is saved in {executed_copy})"
-        ) from None
-    return notebook
 
 
 def notebook_parameters():
@@ -127,8 +114,11 @@ def exercises_of(solution_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", notebook_parameters())
-def test_notebook_runs_end_to_end_in_fast_mode(path, tmp_path):
-    executed = execute_notebook(path, tmp_path, NOTEBOOK_ENVIRONMENT)
+def test_notebook_runs_end_to_end_in_fast_mode(path, executed_notebook):
+    # One run per notebook and session, shared with the grading tests (tests/conftest.py).
+    execution = executed_notebook(path)
+    fail_on_error(path, execution, execution.folder)
+    executed = execution.notebook
     printed = printed_lines(executed)
     name = f"{path.parent.name}/{path.name}"
     if path.parent.name == lessons.SOLUTIONS_FOLDER:

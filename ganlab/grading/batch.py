@@ -57,7 +57,10 @@ def grade(
     submissions = find_submissions(paths)
     out = Path(out)
     columns = [*FIXED_COLUMNS, *maxima, *TRAILING_COLUMNS]
-    kept = [] if regrade else _read_table(out, columns)
+    kept = _read_table(out, columns)
+    if regrade:  # the submissions given are graded again; the table's other rows stay
+        given = {str(path) for path in submissions}
+        kept = [row for row in kept if row["submission"] not in given]
     done = {row["submission"] for row in kept}
     to_grade = [path for path in submissions if str(path) not in done]
     request = {
@@ -78,6 +81,18 @@ def grade(
             bar.advance()
     bar.finish()
     return rows
+
+
+def grade_one(path, lesson, limits=Limits(), tests_directory=None, student_key=None):
+    """One submission graded as the batch grades it (in a worker process); returns its ``Row``."""
+    lesson = f"{int(lesson):02d}"
+    tests_source = testing.test_set_source(lesson, tests_directory)
+    tests = testing.load_test_set(tests_source, f"lesson_{lesson}")
+    request = {
+        "lesson": lesson, "tests_source": tests_source, "limits": limits.__dict__, "student_key": student_key,
+        "tests": [[test.exercise, test.points, test.name] for test in tests],
+    }
+    return _grade_in_worker(path, request, limits, testing.exercises_of(tests))
 
 
 def _grade_in_worker(path, request, limits, maxima):

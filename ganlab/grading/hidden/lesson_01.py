@@ -5,10 +5,15 @@ import tensorflow as tf
 from keras import layers, ops
 
 import keras
-from ganlab import losses
+from ganlab import checks, losses
 from ganlab.checks import reference_gan_train_step
 from ganlab.grading.testing import expect, expect_close, fraction, hidden_test, to_numpy
 from ganlab.models import VanillaConfig
+
+
+def _passes(check, function):
+    result = check(function, verbose=False)
+    expect(result.passed, "the notebook's own check does not pass: " + str(result.message).strip()[:300])
 
 
 def _dense_widths(model):
@@ -16,6 +21,11 @@ def _dense_widths(model):
 
 
 # --- build_generator -----------------------------------------------------------
+
+
+@hidden_test("build_generator", points=2)
+def build_generator_passes_the_notebook_check(build_generator):
+    _passes(checks.check_build_generator, build_generator)
 
 
 @hidden_test("build_generator", points=2)
@@ -49,6 +59,11 @@ def generator_output_depends_on_the_latent_vector(build_generator):
 
 
 # --- build_discriminator -------------------------------------------------------
+
+
+@hidden_test("build_discriminator", points=2)
+def build_discriminator_passes_the_notebook_check(build_discriminator):
+    _passes(checks.check_build_discriminator, build_discriminator)
 
 
 @hidden_test("build_discriminator", points=2)
@@ -90,6 +105,11 @@ def _softplus(x):
 
 
 @hidden_test("discriminator_loss", points=2)
+def discriminator_loss_passes_the_notebook_check(discriminator_loss):
+    _passes(checks.check_discriminator_loss, discriminator_loss)
+
+
+@hidden_test("discriminator_loss", points=2)
 def discriminator_loss_is_right_for_random_logits_and_shapes(discriminator_loss):
     passed, cases = 0, 0
     for seed, shape in ((0, (16, 1)), (1, (5,)), (2, (1, 1))):
@@ -120,6 +140,11 @@ def discriminator_loss_is_exact_for_confident_logits(discriminator_loss):
     right = _softplus(-real).mean() + _softplus(fake).mean()
     expect(np.isfinite(got) and abs(got - right) < 1e-3 * right, "for confident logits (|logit| = 25 or 30) the "
            "loss must still be exact: log(sigmoid(x) + epsilon) is off there; softplus is not.")
+
+
+@hidden_test("generator_loss", points=2)
+def generator_loss_passes_the_notebook_check(generator_loss):
+    _passes(checks.check_generator_loss, generator_loss)
 
 
 @hidden_test("generator_loss", points=2)
@@ -184,6 +209,11 @@ def _run_steps(step, seed, batches):
         history.append((float(to_numpy(d_loss)), float(to_numpy(g_loss))))
     weights = [to_numpy(w) for w in generator.weights + discriminator.weights]
     return history, weights
+
+
+@hidden_test("gan_train_step", points=2)
+def gan_train_step_passes_the_notebook_check(gan_train_step):
+    _passes(checks.check_gan_train_step, _with_reference_losses(gan_train_step))
 
 
 @hidden_test("gan_train_step", points=2)
