@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from ganlab import augment as augmentation
 from ganlab import losses, regularizers, sampling, training
 from ganlab.models.biggan import BigGANGenerator
 
@@ -97,7 +98,7 @@ class BigGAN(training.GAN):
         copy.set_weights(generator.get_weights())
         return copy
 
-    def compile(self, d_optimizer, g_optimizer, d_steps=2, orthogonal_strength=1e-4, **kwargs):
+    def compile(self, d_optimizer, g_optimizer, d_steps=2, orthogonal_strength=1e-4, augment="", **kwargs):
         """Configures the optimizers, the number of D steps and the orthogonal regularization.
 
         Args:
@@ -107,6 +108,10 @@ class BigGAN(training.GAN):
                 BigGAN-PyTorch's CIFAR script).
             orthogonal_strength: beta of the orthogonal regularization on G
                 (1e-4 in the paper); 0 turns it off.
+            augment: a DiffAugment policy (``ganlab.augment``, such as
+                ``"translation,cutout"``): D sees real and fake images through
+                the same kind of random, differentiable transformations, in
+                D's steps and G's. Empty for none (the paper).
 
         The loss is always the hinge loss.
         """
@@ -124,6 +129,7 @@ class BigGAN(training.GAN):
             )
         super().compile(d_optimizer, g_optimizer, loss="hinge", d_steps=d_steps, **kwargs)
         self.orthogonal_strength = float(orthogonal_strength)
+        self.augment_policy = augmentation.parse_policy(augment)
         self.orthogonal_penalty_tracker = keras.metrics.Mean(name="orthogonal_penalty")
 
     @property
@@ -133,6 +139,12 @@ class BigGAN(training.GAN):
     def sample_labels(self, batch_size):
         """Classes drawn uniformly from ``0 .. num_classes - 1``, ``(batch_size,)``, from the model's seed."""
         return keras.random.randint((batch_size,), 0, self.num_classes, seed=self.seed_generator, dtype="int32")
+
+    def augment(self, images):
+        """``images`` through the DiffAugment policy (as they are without one), from the model's seed."""
+        if not self.augment_policy:
+            return images
+        return augmentation.diff_augment(images, self.augment_policy, seed=self.seed_generator)
 
     def generate_fakes(self, batch_size):
         """G's images of new random z and classes, in training mode: ``(images, labels)``."""
@@ -161,9 +173,10 @@ class BigGAN(training.GAN):
             # Real and fake go through D as one batch, as in BigGAN-PyTorch's G_D (D has
             # no batch norm, so each image's score is the same as in separate batches).
             with tf.GradientTape() as tape:
+                images = ops.concatenate([real_images, ops.cast(fake_images, real_images.dtype)], axis=0)
                 logits = self.discriminator(
                     [
-                        ops.concatenate([real_images, ops.cast(fake_images, real_images.dtype)], axis=0),
+                        self.augment(images),
                         ops.concatenate([ops.cast(real_labels, "int32"), fake_labels], axis=0),
                     ],
                     training=True,
@@ -178,7 +191,9 @@ class BigGAN(training.GAN):
         # Train the generator through the discriminator, with new latent points and classes.
         with tf.GradientTape() as tape:
             generated, generated_labels = self.generate_fakes(batch_size)
-            generated_logits = ops.cast(self.discriminator([generated, generated_labels], training=True), "float32")
+            generated_logits = ops.cast(
+                self.discriminator([self.augment(generated), generated_labels], training=True), "float32"
+            )
             g_loss = losses.hinge_generator_loss(generated_logits)
             # Every replica computes the same penalty on the same weights; divided by the
             # number of replicas like the loss, the replicas' gradients add up to it once.

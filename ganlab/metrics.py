@@ -457,6 +457,54 @@ def class_accuracy(probabilities, labels):
     return float(np.mean(probabilities.argmax(axis=1) == labels))
 
 
+def mean_pairwise_distance(features):
+    """The mean Euclidean distance between two different rows of ``features`` ``(N, D)``, N >= 2.
+
+    ```
+    d = 2 / (N (N - 1)) * sum_{i < j} ||f_i - f_j||
+    ```
+    """
+    features = _as_feature_matrix(features, "features").astype(np.float64)
+    squared_norms = np.sum(features**2, axis=1)
+    squared = _squared_distances(features, features, squared_norms)  # [N, N]
+    upper = np.triu_indices(len(features), k=1)
+    return float(np.mean(np.sqrt(np.maximum(squared[upper], 0.0))))
+
+
+def per_class_variety_and_fid(fake_features, fake_labels, real_features, real_labels):
+    """Variety and intra-FID of each class of a class-conditional generator's samples.
+
+    ```
+    variety_c   = mean_pairwise_distance(fakes of class c) / mean_pairwise_distance(reals of class c)
+    intra_fid_c = frechet_distance(reals of class c, fakes of class c)
+    ```
+
+    A variety of 1.0 means the samples of a class are as different from each
+    other as real images of that class; a generator that draws one item per
+    class has a variety near 0 and can still be classified perfectly. The
+    intra-FID (Miyato & Koyama 2018) is FID within one class, so it counts
+    variety and fidelity of that class alone.
+
+    Args:
+        fake_features, fake_labels: features ``(N, D)`` of the samples and the
+            classes they were asked for ``(N,)``.
+        real_features, real_labels: the same for real images.
+
+    Returns:
+        ``{"variety": {class: value}, "intra_fid": {class: value}}`` for every
+        class with at least two samples and two real images.
+    """
+    fake_labels, real_labels = np.asarray(fake_labels).reshape(-1), np.asarray(real_labels).reshape(-1)
+    variety, intra_fid = {}, {}
+    for label in np.unique(fake_labels):
+        fakes, reals = fake_features[fake_labels == label], real_features[real_labels == label]
+        if len(fakes) < 2 or len(reals) < 2:
+            continue
+        variety[int(label)] = mean_pairwise_distance(fakes) / mean_pairwise_distance(reals)
+        intra_fid[int(label)] = frechet_distance(reals, fakes)
+    return {"variety": variety, "intra_fid": intra_fid}
+
+
 # --- Everything at once -----------------------------------------------------------
 
 # Features and probabilities of the default real images, by (data set, source,
@@ -492,6 +540,7 @@ def evaluate_images(
     backbone="domain",
     kid_subsets=100,
     seed=0,
+    real_labels=None,
 ):
     """Scores generated images against real ones with every metric of this module.
 
@@ -503,11 +552,15 @@ def evaluate_images(
         real_images: real images to compare with; default the test split of
             ``dataset_name`` (loaded once, features cached).
         labels: the classes a conditional generator was asked for, ``(N,)``;
-            adds ``class_accuracy``.
+            adds ``class_accuracy``, and with the real images' classes
+            (``real_labels``, or the test split's by default) the per-class
+            ``variety`` and ``intra_fid`` (``per_class_variety_and_fid``) and
+            their means ``mean_variety`` and ``mean_intra_fid``.
         source: data source of the default real images (see ``ganlab.data``).
         backbone: ``"domain"`` (default) or ``"inception"`` (see ``ganlab.classifier``).
         kid_subsets: subsets averaged by ``kernel_distance``.
         seed: seed of KID's subsets.
+        real_labels: the classes of ``real_images``, for the per-class measures.
 
     Returns:
         A dict: ``fid``, ``kid``, ``inception_score``, ``precision``,
@@ -534,7 +587,18 @@ def evaluate_images(
         "recall": recall,
     }
     if labels is not None:
-        results["class_accuracy"] = class_accuracy(fake_probabilities, np.asarray(labels).reshape(-1))
+        labels = np.asarray(labels).reshape(-1)
+        results["class_accuracy"] = class_accuracy(fake_probabilities, labels)
+        if real_labels is None and real_images is None:
+            from ganlab import data
+
+            real_labels = data.load_images(dataset_name, source=source, split="test")[1]
+        if real_labels is not None:
+            per_class = per_class_variety_and_fid(fake_features, labels, real_features, real_labels)
+            results.update(per_class)
+            if per_class["variety"]:
+                results["mean_variety"] = float(np.mean(list(per_class["variety"].values())))
+                results["mean_intra_fid"] = float(np.mean(list(per_class["intra_fid"].values())))
     results.update(
         real_inception_score=inception_score(real_probabilities),
         number_of_samples=len(fake_features),
@@ -587,7 +651,7 @@ def evaluate_samples_file(path, dataset_name=None, number=None, json_path=None, 
         labels = arrays["labels"] if "labels" in arrays.files else None
     if dataset_name is None:
         dataset_name = _dataset_of_run(samples_path.parent) or "mnist"
-    real_images, _ = data.load_images(dataset_name, source=source, split="test")
+    real_images, real_labels = data.load_images(dataset_name, source=source, split="test")
     if number is None:
         number = min(len(images), len(real_images))
     if not isinstance(number, (int, np.integer)) or not 4 <= number <= min(len(images), len(real_images)):
@@ -600,6 +664,8 @@ def evaluate_samples_file(path, dataset_name=None, number=None, json_path=None, 
         dataset_name,
         real_images=real_images[:number],
         labels=None if labels is None else labels[:number],
+        # Per class, every real test image of the class: a class has only a tenth of them.
+        real_labels=real_labels[:number],
     )
     results["samples"] = str(samples_path)
     json_path = Path(json_path) if json_path else samples_path.parent / "evaluation.json"
@@ -631,6 +697,8 @@ def format_results(results):
         ("precision", "precision", "fidelity: samples inside the real manifold"),
         ("recall", "recall", "diversity: real images inside the samples' manifold"),
         ("class accuracy", "class_accuracy", "samples classified as the class asked for"),
+        ("variety", "mean_variety", "per class, samples' spread / real images' spread (1 = as varied), mean"),
+        ("intra-FID", "mean_intra_fid", "FID within each class, mean over the classes"),
     ]
     lines = [
         f"{results['number_of_samples']} samples vs {results['number_of_real_images']} real "

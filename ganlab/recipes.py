@@ -70,6 +70,8 @@ class Recipe:
         d_steps: discriminator updates per generator update.
         orthogonal_strength: BigGAN's orthogonal regularization of G (beta),
             None for the models without it.
+        augment: BigGAN's DiffAugment policy (``ganlab.augment``), such as
+            ``"translation,cutout"``; empty for none.
     """
 
     model: str
@@ -93,6 +95,7 @@ class Recipe:
     schedule: GrowthSchedule | None = None
     d_steps: int = 1
     orthogonal_strength: float | None = None
+    augment: str = ""
 
     def to_json(self):
         """A nested dict of plain values; ``recipe_from_json`` turns it back into a Recipe."""
@@ -264,6 +267,81 @@ def get_recipe(model, budget_name=None, **overrides):
     return recipe
 
 
+def apply_settings(recipe, settings):
+    """``recipe`` with ``NAME=VALUE`` settings applied: what ``ganlab train --set`` does.
+
+    ``NAME`` is a field of ``Recipe`` (``d_learning_rate``, ``d_steps``,
+    ``augment``, ...), of its network config as ``network.NAME``
+    (``network.generator_width``) or of the progressive schedule as
+    ``schedule.NAME`` (``schedule.batch_sizes``). ``VALUE`` is parsed to the
+    type the field holds now: ``1e-4``, ``2``, ``true``, ``none``, or a
+    comma-separated tuple (``64,64,32,16``). The result is validated like
+    any recipe.
+
+    Example:
+
+    >>> apply_settings(get_recipe("biggan", "fast"), ["d_steps=2", "network.generator_width=16"]).d_steps
+    2
+
+    Raises:
+        ValueError: a setting without ``=``, an unknown name (listing the
+            known ones), a value of the wrong type, or an invalid recipe.
+    """
+    for setting in settings:
+        name, separator, text = str(setting).partition("=")
+        name = name.strip()
+        if not separator or not name:
+            raise ValueError(f"--set takes NAME=VALUE, such as d_learning_rate=2e-4. Received: {setting!r}")
+        part, _, field = name.rpartition(".")
+        if part not in ("", "network", "schedule"):
+            raise ValueError(f"--set names a recipe field, network.FIELD or schedule.FIELD. Received: {name!r}")
+        holder = recipe if not part else getattr(recipe, part)
+        known = [f.name for f in dataclasses.fields(holder)] if dataclasses.is_dataclass(holder) else []
+        if field not in known or (not part and field in ("model", "network", "schedule")):
+            listing = ", ".join((f"{part}." if part else "") + known_name for known_name in known
+                                if part or known_name not in ("model", "network", "schedule"))
+            raise ValueError(
+                f"Unknown setting {name!r} for the {recipe.model} recipe. Known: {listing or 'none'}"
+                + ("; network.FIELD" if not part else "")
+                + ("; schedule.FIELD" if not part and recipe.schedule is not None else "")
+            )
+        value = _parse_setting(name, text.strip(), getattr(holder, field))
+        holder = dataclasses.replace(holder, **{field: value})
+        if part == "schedule" and recipe.steps == recipe.schedule.total_steps:
+            # The recipe ran the whole schedule: it still does.
+            recipe = dataclasses.replace(recipe, steps=holder.total_steps)
+        recipe = holder if not part else dataclasses.replace(recipe, **{part: holder})
+    _validate(recipe)
+    return recipe
+
+
+def _parse_setting(name, text, current):
+    """``text`` as a value of the type of ``current`` (the field's present value)."""
+    def number(piece):
+        try:
+            return int(piece)
+        except ValueError:
+            return float(piece)
+
+    try:
+        if isinstance(current, bool):
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return text.lower() in ("true", "1")
+        if text.lower() == "none" and not isinstance(current, str):
+            return None
+        if isinstance(current, tuple):
+            return tuple(number(piece) for piece in text.split(",") if piece.strip())
+        if isinstance(current, int):
+            return int(text)
+        if isinstance(current, float) or current is None:
+            return number(text)
+        return text
+    except ValueError:
+        kind = type(current).__name__ if current is not None else "number"
+        raise ValueError(f"--set {name}: {text!r} is not a {kind}.") from None
+
+
 def _validate(recipe):
     from ganlab.data import DATASET_NAMES
 
@@ -281,6 +359,14 @@ def _validate(recipe):
         raise ValueError(f"steps must be a positive integer. Received: steps={recipe.steps!r}")
     if recipe.minutes is not None and recipe.minutes <= 0:
         raise ValueError(f"minutes must be positive. Received: minutes={recipe.minutes!r}")
+    from ganlab.augment import parse_policy
+
+    parse_policy(recipe.augment)
+    if recipe.augment and recipe.model not in CONDITIONAL_MODELS:
+        raise ValueError(
+            f"augment (DiffAugment) is implemented for {CONDITIONAL_MODELS} only. "
+            f"Received: augment={recipe.augment!r} for model={recipe.model!r}"
+        )
 
 
 def recipe_from_json(values):

@@ -85,7 +85,7 @@ def build_gan(recipe, seed=0):
         gan = conditional.BigGAN(generator, discriminator, ema_decay=recipe.ema_decay, seed=seed)
         gan.compile(
             d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate),
-            d_steps=recipe.d_steps, orthogonal_strength=recipe.orthogonal_strength or 0.0,
+            d_steps=recipe.d_steps, orthogonal_strength=recipe.orthogonal_strength or 0.0, augment=recipe.augment,
         )
     elif recipe.schedule is not None:
         # The progressive GAN's loss is fixed: WGAN-GP with the drift term.

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
+from spectral_reference import numpy_spectral_normalized
 
 from ganlab import data, losses
 from ganlab.conditional import BigGAN
@@ -66,7 +67,7 @@ def labelled_batches(batch_size=8, seed=0):
 
 
 def set_conditional_kernels(generator, seed=0):
-    """Nonzero gain and bias kernels in every conditional batch norm (they start at zero)."""
+    """Random gain and bias kernels in every conditional batch norm, larger than their orthogonal start."""
     random = np.random.default_rng(seed)
     for block in generator.blocks:
         for norm in (block.norm_0, block.norm_1):
@@ -95,8 +96,9 @@ def test_blocks_are_named_by_resolution_with_attention_at_16x16(tiny_networks):
     generator, discriminator = tiny_networks
 
     assert [block.name for block in generator.blocks] == ["block_8x8", "block_16x16", "block_32x32"]
-    assert [block.name for block in discriminator.blocks] == ["block_32x32", "block_16x16", "block_8x8", "block_4x4"]
-    assert [block.downsample for block in discriminator.blocks] == [True, True, True, False]
+    # BigGAN-PyTorch's D_arch[32]: down to 16 and 8, then two blocks that stay at 8x8.
+    assert [block.name for block in discriminator.blocks] == ["block_0_32x32", "block_1_16x16", "block_2_8x8", "block_3_8x8"]
+    assert [block.downsample for block in discriminator.blocks] == [True, True, False, False]
     assert [block.preactivation for block in discriminator.blocks] == [False, True, True, True]
     assert generator.attention.name == discriminator.attention.name == "attention_16x16"
 
@@ -189,9 +191,11 @@ def test_the_discriminator_adds_the_projection_of_its_class_embedding_on_its_fea
     logits = numpy(discriminator([images, labels]))
     other_logits = numpy(discriminator([images, other_labels]))
 
-    # Inference mode: the stored kernels as they are. linear(h) + sum(E[y] * h).
-    weights, bias = numpy(discriminator.linear.kernel), numpy(discriminator.linear.layer.bias)
-    class_embedding = numpy(discriminator.class_embedding.kernel)  # [classes, C]
+    # linear(h) + sum(E[y] * h), with both matrices spectrally normalized (W / sigma, from the stored u).
+    linear, embedding = discriminator.linear, discriminator.class_embedding
+    weights = numpy_spectral_normalized(numpy(linear.kernel), numpy(linear.u))
+    bias = numpy(linear.layer.bias)
+    class_embedding = numpy_spectral_normalized(numpy(embedding.kernel), numpy(embedding.u))  # [classes, C]
     expected = features @ weights + bias + np.sum(class_embedding[labels] * features, axis=1, keepdims=True)
     assert features.shape == (4, 8)
     np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-4)

@@ -2,13 +2,16 @@
 
 Every expected value is computed here with plain NumPy from the formulas in
 the layers' docstrings (BigGAN-PyTorch's ``ccbn`` and ``Attention``), on
-hand-set kernels.
+hand-set kernels; spectrally normalized kernels are W / sigma(W) with sigma
+from one power iteration (tests/spectral_reference.py).
 """
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
+
+from spectral_reference import numpy_spectral_normalized
 
 from ganlab.layers import ConditionalBatchNorm, SelfAttention
 
@@ -39,7 +42,7 @@ def random_arrays(seed=0, shape=(4, 2, 2, 3), cond_dim=2):
 
 def test_conditional_batch_norm_with_zero_kernels_is_plain_batch_normalization():
     x, cond = random_arrays()
-    layer = ConditionalBatchNorm()
+    layer = ConditionalBatchNorm(kernel_initializer="zeros")
 
     outputs = numpy_of(layer([x, cond], training=True))
 
@@ -68,36 +71,40 @@ def test_conditional_batch_norm_scales_by_one_plus_the_linear_map_of_the_conditi
     np.testing.assert_allclose(outputs, expected, rtol=1e-4, atol=1e-4)
 
 
-def test_conditional_batch_norm_at_inference_uses_the_moving_statistics_and_the_stored_spectral_norm_kernels():
+def test_conditional_batch_norm_at_inference_uses_the_moving_statistics_and_spectrally_normalized_kernels():
     x, cond = random_arrays(seed=1)
-    layer = ConditionalBatchNorm(spectral_norm=True)
+    layer = ConditionalBatchNorm(spectral_norm=True, kernel_initializer="zeros")
     layer([x, cond])
     gain_kernel = np.array([[0.3, 0.1, -0.2], [0.0, 0.4, 0.2]], dtype="float32")
     layer.gain.kernel.assign(gain_kernel)
     layer.batch_norm.moving_mean.assign([1.0, -1.0, 0.5])
     layer.batch_norm.moving_variance.assign([4.0, 1.0, 0.25])
+    u = numpy_of(layer.gain.u)
 
     outputs = numpy_of(layer([x, cond], training=False))
 
     normalized = batch_normalized(x, np.array([1.0, -1.0, 0.5]), np.array([4.0, 1.0, 0.25]))
-    expected = normalized * (1.0 + cond @ gain_kernel)[:, None, None, :]
+    expected = normalized * (1.0 + cond @ numpy_spectral_normalized(gain_kernel, u))[:, None, None, :]
     np.testing.assert_allclose(outputs, expected, rtol=1e-4, atol=1e-5)
-    # Inference leaves the kernel as it was: no power iteration.
+    # Inference leaves the kernel and the power iteration's u as they were.
     np.testing.assert_array_equal(numpy_of(layer.gain.kernel), gain_kernel)
+    np.testing.assert_array_equal(numpy_of(layer.gain.u), u)
 
 
-def test_conditional_batch_norm_in_training_divides_a_nonzero_kernel_by_its_spectral_norm():
+def test_conditional_batch_norm_in_training_uses_a_kernel_divided_by_its_spectral_norm_and_keeps_the_kernel():
     x, cond = random_arrays(seed=2)
-    layer = ConditionalBatchNorm()
+    layer = ConditionalBatchNorm(kernel_initializer="zeros")
     layer([x, cond])
     # A rank-one kernel a b^T has one singular value, |a| |b| = 5 * 2 = 10, found by one power iteration.
     a, b = np.array([3.0, 4.0]), np.array([0.0, 2.0, 0.0])
     layer.gain.kernel.assign(np.outer(a, b).astype("float32"))
 
-    layer([x, cond], training=True)
+    outputs = numpy_of(layer([x, cond], training=True))
 
-    np.testing.assert_allclose(numpy_of(layer.gain.kernel), np.outer(a, b) / 10.0, rtol=1e-5, atol=1e-7)
-    # The all-zero bias kernel is left at zero (Keras' spectral norm skips it).
+    expected = batch_normalized(x) * (1.0 + cond @ (np.outer(a, b) / 10.0))[:, None, None, :]
+    np.testing.assert_allclose(outputs, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(numpy_of(layer.gain.kernel), np.outer(a, b))
+    # The all-zero bias kernel has sigma 0 and is used as it is: no bias, no NaN.
     np.testing.assert_array_equal(numpy_of(layer.bias.kernel), np.zeros((2, 3)))
 
 
@@ -116,16 +123,18 @@ def test_conditional_batch_norm_moving_statistics_move_by_one_minus_momentum_tow
 
 def test_conditional_batch_norm_with_batch_statistics_alone_normalizes_by_the_batch_and_keeps_the_kernels():
     x, cond = random_arrays(seed=4)
-    layer = ConditionalBatchNorm()
+    layer = ConditionalBatchNorm(kernel_initializer="zeros")
     layer([x, cond])
     kernel = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0]], dtype="float32")  # spectral norm well above 1
     layer.gain.kernel.assign(kernel)
+    u = numpy_of(layer.gain.u)
 
     outputs = numpy_of(layer([x, cond], training=False, batch_statistics=True))
 
-    expected = batch_normalized(x) * (1.0 + cond @ kernel)[:, None, None, :]
+    expected = batch_normalized(x) * (1.0 + cond @ numpy_spectral_normalized(kernel, u))[:, None, None, :]
     np.testing.assert_allclose(outputs, expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(numpy_of(layer.gain.kernel), kernel)
+    np.testing.assert_array_equal(numpy_of(layer.gain.u), u)
     np.testing.assert_allclose(numpy_of(layer.batch_norm.moving_mean), 0.1 * x.mean(axis=(0, 1, 2)), rtol=1e-5)
 
 
@@ -209,15 +218,17 @@ def test_self_attention_matches_a_numpy_transcription_of_biggan_pytorchs_attenti
         "g": random.normal(size=(16, 8)),
         "o": random.normal(size=(8, 16)),
     }
+    used = {}
     for name, kernel in kernels.items():
         conv = getattr(layer, name)
         conv.kernel.assign(kernel.reshape(1, 1, *kernel.shape).astype("float32"))  # a 1x1 conv kernel
+        # With spectral norm the forward pass uses W / sigma(W), from the layer's stored u.
+        used[name] = numpy_spectral_normalized(kernel, numpy_of(conv.u)) if spectral_norm else kernel
     layer.gamma.assign(0.7)
 
-    # Inference: with spectral norm too, the stored kernels are used as they are.
     outputs = numpy_of(layer(x, training=False))
 
-    expected = numpy_self_attention(x, kernels["theta"], kernels["phi"], kernels["g"], kernels["o"], 0.7)
+    expected = numpy_self_attention(x, used["theta"], used["phi"], used["g"], used["o"], 0.7)
     np.testing.assert_allclose(outputs, expected, rtol=1e-4, atol=1e-4)
 
 

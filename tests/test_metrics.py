@@ -323,3 +323,31 @@ def test_class_accuracy_with_a_label_outside_the_classes_raises_value_error():
 def test_class_accuracy_with_float_labels_raises_value_error():
     with pytest.raises(ValueError, match="labels must be 2 integers"):
         class_accuracy(np.eye(2), np.array([0.0, 1.0]))
+
+
+# ---------------------------------------------------------------- variety within a class
+
+
+def test_mean_pairwise_distance_of_hand_computed_points():
+    # Distances 3 (a-b), 4 (a-c), 5 (b-c): mean 4.
+    features = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])
+
+    assert metrics.mean_pairwise_distance(features) == pytest.approx(4.0)
+
+
+def test_per_class_variety_is_one_for_a_copy_of_the_real_spread_and_zero_for_one_item_per_class():
+    random = np.random.default_rng(0)
+    real = np.concatenate([random.normal(0, 1, (50, 3)), random.normal(5, 2, (50, 3))])
+    real_labels = np.repeat([0, 1], 50)
+    varied = real * 1.0
+    collapsed = np.concatenate([np.repeat(real[:1], 50, axis=0), np.repeat(real[50:51], 50, axis=0)])
+
+    same = metrics.per_class_variety_and_fid(varied, real_labels, real, real_labels)
+    one_item = metrics.per_class_variety_and_fid(collapsed, real_labels, real, real_labels)
+
+    assert same["variety"] == pytest.approx({0: 1.0, 1: 1.0})
+    assert same["intra_fid"][0] == pytest.approx(0.0, abs=1e-6)
+    assert one_item["variety"] == pytest.approx({0: 0.0, 1: 0.0})
+    # Half the spread in every direction: half the pairwise distances.
+    half = metrics.per_class_variety_and_fid(real * 0.5 + 0.5 * real.mean(0), real_labels, real, real_labels)
+    assert 0.3 < half["variety"][0] < 0.7 and half["intra_fid"][0] > 0.1

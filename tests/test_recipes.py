@@ -181,3 +181,51 @@ def test_recipes_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         recipe.steps = 10
     assert isinstance(recipe, Recipe)
+
+
+# ---------------------------------------------------------------- --set NAME=VALUE
+
+
+def test_settings_change_recipe_network_and_schedule_fields_parsed_to_their_types():
+    recipe = recipes.apply_settings(
+        get_recipe("biggan", "default"),
+        ["d_learning_rate=2e-4", "d_steps=2", "augment=translation,cutout", "network.generator_width=48",
+         "network.attention_resolution=none", "network.hierarchical=false", "ema_decay=none"],
+    )
+
+    assert recipe.d_learning_rate == 2e-4 and recipe.d_steps == 2 and recipe.augment == "translation,cutout"
+    assert recipe.network.generator_width == 48 and recipe.network.attention_resolution is None
+    assert recipe.network.hierarchical is False and recipe.ema_decay is None
+
+
+def test_a_schedule_setting_keeps_a_whole_schedule_run_whole():
+    recipe = get_recipe("progressive", "default")
+
+    changed = recipes.apply_settings(recipe, ["schedule.batch_sizes=64,64,32,32"])
+
+    assert changed.schedule.batch_sizes == (64, 64, 32, 32)
+    assert changed.steps == changed.schedule.total_steps != recipe.steps
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("d_steps", "NAME=VALUE"),
+        ("learning_rate=1e-3", "Unknown setting 'learning_rate'.*d_learning_rate"),
+        ("network.width=3", "Unknown setting 'network.width'.*network.generator_width"),
+        ("model=dcgan", "Unknown setting 'model'"),
+        ("d_steps=two", "d_steps: 'two' is not a int"),
+        ("d_steps=0", "d_steps must be a positive integer"),
+        ("network.latent_dim=121", "latent_dim must be divisible"),
+        ("augment=flip", "augment must be a comma-separated list"),
+        ("network.hierarchical=maybe", "hierarchical: 'maybe' is not a bool"),
+    ],
+)
+def test_bad_settings_are_value_errors_saying_what_is_accepted(setting, message):
+    with pytest.raises(ValueError, match=message):
+        recipes.apply_settings(get_recipe("biggan", "default"), [setting])
+
+
+def test_augmentation_is_refused_for_models_that_do_not_use_it():
+    with pytest.raises(ValueError, match="augment .*biggan.*model='dcgan'"):
+        recipes.apply_settings(get_recipe("dcgan", "default"), ["augment=translation"])

@@ -12,6 +12,15 @@ Quality, Stability, and Variation", ICLR 2018), used in lesson 04:
   equalized learning rate).
 - ``fade_in(alpha, old, new)`` (fade_in.py): the blend of the old and the new
   path while a new resolution grows in.
+
+BigGAN (Brock et al., "Large Scale GAN Training for High Fidelity Natural
+Image Synthesis", ICLR 2019), used in lessons 05 and 06:
+
+- ``SpectralNorm`` (spectral_norm.py): a Dense, Conv2D or Embedding whose
+  forward pass uses ``W / sigma(W)`` (Miyato et al. 2018).
+- ``ConditionalBatchNorm`` (conditional_batch_norm.py): batch norm whose gain
+  and bias are linear in a conditioning vector (class embedding and z chunk).
+- ``SelfAttention`` (self_attention.py): SAGAN's attention over the pixels.
 """
 
 from ganlab.layers.equalized import EqualizedConv2D, EqualizedDense
@@ -20,6 +29,7 @@ from ganlab.layers.minibatch_stddev import MinibatchStdDev
 from ganlab.layers.pixel_norm import PixelNorm
 from ganlab.layers.conditional_batch_norm import ConditionalBatchNorm
 from ganlab.layers.self_attention import SelfAttention
+from ganlab.layers.spectral_norm import SpectralNorm
 
 __all__ = [
     "EqualizedConv2D",
@@ -29,4 +39,5 @@ __all__ = [
     "fade_in",
     "ConditionalBatchNorm",
     "SelfAttention",
+    "SpectralNorm",
 ]

@@ -7,9 +7,7 @@ import numbers
 import keras
 from keras import ops
 
-
-def _spectral_normalized(layer, spectral_norm):
-    return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_spectral_norm") if spectral_norm else layer
+from ganlab.layers.spectral_norm import spectral_normalized
 
 
 @keras.saving.register_keras_serializable(package="ganlab")
@@ -27,13 +25,15 @@ class ConditionalBatchNorm(keras.layers.Layer):
     conditioning vector ``cond``. In BigGAN ``cond`` is the shared class
     embedding concatenated with one chunk of z (``ganlab.models.biggan``), so
     the class and the latent steer every block of the generator through these
-    two matrices. The ``1 +`` makes a zero ``W_gain`` a gain of 1: with both
-    kernels at zero (the default start) the layer is plain batch norm. As in
-    BigGAN-PyTorch's ``ccbn`` with ``which_linear=SNLinear``, the two linear
-    layers have no bias and are spectrally normalized; Keras'
-    ``SpectralNormalization`` leaves an all-zero kernel alone and rescales
-    the kernel to spectral norm 1 at every training call once it is nonzero
-    (after the first update), so from then on the start does not matter.
+    two matrices. The ``1 +`` makes a zero ``W_gain`` a gain of 1, so the
+    layer can start as plain batch norm (``kernel_initializer="zeros"``). As
+    in BigGAN-PyTorch's ``ccbn`` with ``which_linear=SNLinear``, the two
+    linear layers have no bias, are orthogonally initialized (its
+    ``G_init="ortho"``) and spectrally normalized (``ganlab.layers.SpectralNorm``:
+    the forward pass uses ``W / sigma(W)``, so each gain and bias is a
+    1-Lipschitz function of ``cond``, and the gradient reaches ``W``
+    through sigma too: the network can learn how strongly each class moves
+    each channel, within that bound).
 
     The normalization is a ``keras.layers.BatchNormalization(center=False,
     scale=False)``: batch statistics in training, moving averages
@@ -44,7 +44,8 @@ class ConditionalBatchNorm(keras.layers.Layer):
             momentum 0.1 in BigGAN-PyTorch, Keras counts the other way).
         epsilon: added to the variance (1e-5, BigGAN-PyTorch's ``BN_eps``).
         spectral_norm: spectrally normalize the gain and bias kernels.
-        kernel_initializer: of both kernels; zeros start as plain batch norm.
+        kernel_initializer: of both kernels: orthogonal as BigGAN-PyTorch;
+            zeros start as plain batch norm.
 
     Call arguments:
         inputs: ``[x, cond]``: feature maps ``(N, H, W, C)`` and conditioning
@@ -75,7 +76,7 @@ class ConditionalBatchNorm(keras.layers.Layer):
         ``ccbn`` in ``ajbrock/BigGAN-PyTorch/layers.py``.
     """
 
-    def __init__(self, momentum=0.9, epsilon=1e-5, spectral_norm=True, kernel_initializer="zeros", **kwargs):
+    def __init__(self, momentum=0.9, epsilon=1e-5, spectral_norm=True, kernel_initializer="orthogonal", **kwargs):
         super().__init__(**kwargs)
         if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1). Received: momentum={momentum!r}")
@@ -96,7 +97,7 @@ class ConditionalBatchNorm(keras.layers.Layer):
 
         def linear(name):
             dense = keras.layers.Dense(channels, use_bias=False, kernel_initializer=self.kernel_initializer, name=name)
-            layer = _spectral_normalized(dense, self.spectral_norm)
+            layer = spectral_normalized(dense, self.spectral_norm)
             layer.build(cond_shape)
             return layer
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from ganlab.layers.spectral_norm import spectral_normalized
+
 
 @keras.saving.register_keras_serializable(package="ganlab")
 class SelfAttention(keras.layers.Layer):
@@ -30,12 +32,12 @@ class SelfAttention(keras.layers.Layer):
 
     Args:
         spectral_norm: wrap the four 1x1 convolutions in
-            ``keras.layers.SpectralNormalization`` (as in BigGAN, in G and D).
+            ``ganlab.layers.SpectralNorm`` (as in BigGAN, in G and D).
 
     Call arguments:
         inputs: feature maps ``(N, H, W, C)`` with H and W even and C >= 8.
-        training: run the spectral norm's power iteration (it renormalizes the
-            kernels in place); at inference the stored kernels are used as they are.
+        training: keep the spectral norms' power-iteration vectors (u); at
+            inference they are left as they are.
 
     Returns:
         A tensor of the shape of ``inputs``.
@@ -73,9 +75,7 @@ class SelfAttention(keras.layers.Layer):
 
         def conv(filters, name):
             layer = keras.layers.Conv2D(filters, 1, use_bias=False, kernel_initializer="orthogonal", name=name)
-            if self.spectral_norm:
-                layer = keras.layers.SpectralNormalization(layer, name=f"{name}_spectral_norm")
-            return layer
+            return spectral_normalized(layer, self.spectral_norm)
 
         self.theta = conv(channels // 8, "theta")
         self.phi = conv(channels // 8, "phi")

@@ -3,7 +3,8 @@ Training for High Fidelity Natural Image Synthesis", ICLR 2019), class-condition
 
 As in the official code (``ajbrock/BigGAN-PyTorch``, ``BigGAN.py`` and
 ``layers.py``), with every convolution and dense layer spectrally normalized
-(``keras.layers.SpectralNormalization``) and orthogonally initialized:
+(``ganlab.layers.SpectralNorm``: the forward pass uses W / sigma(W)) and
+orthogonally initialized:
 
 ```
 G:  z = [z_0, z_1, z_2, z_3]                     hierarchical latents: one chunk per block, plus one
@@ -16,7 +17,7 @@ G:  z = [z_0, z_1, z_2, z_3]                     hierarchical latents: one chunk
         (self-attention after the block that reaches attention_resolution)
     image = tanh(conv3x3(relu(BN(x))))
 
-D:  h = residual down-blocks 32 -> 16 -> 8 -> 4, then one at 4x4 (self-attention at attention_resolution)
+D:  h = residual blocks 32 -> 16 -> 8, then two at 8x8 (D_arch[32]; self-attention at attention_resolution)
     h = sum over pixels of relu(h)                (N, C)
     D(x, y) = linear(h) + sum(embed_D(y) * h)     the projection discriminator (Miyato & Koyama 2018)
 ```
@@ -29,11 +30,12 @@ integer labels, ``discriminator([images, labels])``.
 Every block has the same width (``generator_width`` / ``discriminator_width``
 channels), as BigGAN-PyTorch's 32x32 architecture (``ch * 4`` throughout).
 
-Spectral norm, the Keras way: in a call with ``training=True`` the wrapper runs
-one power iteration and replaces the kernel *in place* by ``kernel / sigma``;
-with ``training=False`` it uses the stored kernel as it is (which the last
-training call normalized, then the optimizer moved a little). An all-zero
-kernel is left alone.
+Spectral norm as Miyato et al. and BigGAN-PyTorch (``layers.SN``): each
+kernel W stays as the optimizer left it, and every forward pass uses
+``W / sigma(W)``, sigma from one power iteration whose vector u is kept in
+training only (``ganlab.layers.SpectralNorm`` says how this differs from
+``keras.layers.SpectralNormalization``). The EMA generator's kernels are
+averages of raw kernels, normalized the same way when it samples.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import keras
 from keras import ops
 
 from ganlab.layers import ConditionalBatchNorm, SelfAttention
+from ganlab.layers.spectral_norm import spectral_normalized
 from ganlab.models.config import check_square_image_shape, with_tuples
 from ganlab.models.progressive import downsample, upsample
 
@@ -131,9 +134,20 @@ class BigGANConfig:
         return tuple(FIRST_RESOLUTION * 2 ** (level + 1) for level in range(levels))
 
     @property
-    def discriminator_resolutions(self):
-        """The input size of each D block: the image size, ..., 8 (each halving), then 4 (not downsampling)."""
-        return tuple(reversed(self.generator_resolutions)) + (FIRST_RESOLUTION,)
+    def discriminator_blocks(self):
+        """``(input size, downsample)`` of each D block, as BigGAN-PyTorch's ``D_arch``.
+
+        Up to 32x32 (``D_arch[32]``): halve down to 8x8, then two blocks that
+        stay at 8x8 (32 -> 16 -> 8 -> 8 -> 8). Larger images (``D_arch[64]``,
+        ``[128]``, ...): halve down to 4x4, then one block at 4x4.
+        """
+        size = self.image_shape[0]
+        last = 8 if size <= 32 else FIRST_RESOLUTION
+        blocks = []
+        while size > last:
+            blocks.append((size, True))
+            size //= 2
+        return tuple(blocks) + ((last, False),) * (2 if last == 8 else 1)
 
     @property
     def latent_chunks(self):
@@ -153,11 +167,6 @@ class BigGANConfig:
     def condition_dim(self):
         """Width of each block's conditioning vector: the class embedding, plus a z chunk if hierarchical."""
         return self.class_embedding_dim + (self.chunk_size if self.hierarchical else 0)
-
-
-def spectral_normalized(layer):
-    """``layer`` wrapped in ``keras.layers.SpectralNormalization``, named after it."""
-    return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_spectral_norm")
 
 
 def _conv(filters, kernel_size, name):
@@ -430,10 +439,8 @@ class BigGANDiscriminator(keras.Model):
     D(images, labels) = linear(h) + sum(embed_D(labels) * h, axis=1)
     ```
 
-    ``embed_D`` is D's own class embedding (not G's), spectrally normalized
-    as BigGAN-PyTorch's ``SNEmbedding``: here a spectrally normalized dense
-    layer without bias on the one-hot labels, which is the same matrix
-    lookup (row y of a ``(num_classes, C)`` matrix).
+    ``embed_D`` is D's own class embedding (not G's), a spectrally normalized
+    ``keras.layers.Embedding`` as BigGAN-PyTorch's ``SNEmbedding``.
 
     Call arguments:
         inputs: ``[images, labels]``: ``(N, size, size, channels)`` and integer
@@ -449,19 +456,18 @@ class BigGANDiscriminator(keras.Model):
         self.config = config if config is not None else BigGANConfig()
         config = self.config
         width = config.discriminator_width
-        resolutions = config.discriminator_resolutions
-        # Blocks are named by the resolution they take in; the last one stays at 4x4.
+        # Blocks are named by their place and the resolution they take in (block_2_8x8).
         self.blocks = [
             DiscriminatorBlock(
-                width, downsample=size > FIRST_RESOLUTION, preactivation=index > 0, name=f"block_{size}x{size}"
+                width, downsample=downsample, preactivation=index > 0, name=f"block_{index}_{size}x{size}"
             )
-            for index, size in enumerate(resolutions)
+            for index, (size, downsample) in enumerate(config.discriminator_blocks)
         ]
         size = config.attention_resolution
         self.attention = SelfAttention(name=f"attention_{size}x{size}") if size is not None else None
         self.linear = spectral_normalized(keras.layers.Dense(1, kernel_initializer="orthogonal", name="linear"))
         self.class_embedding = spectral_normalized(
-            keras.layers.Dense(width, use_bias=False, kernel_initializer="orthogonal", name="class_embedding")
+            keras.layers.Embedding(config.num_classes, width, embeddings_initializer="orthogonal", name="class_embedding")
         )
         images = ops.zeros((2, *config.image_shape))
         self.call([images, ops.zeros((2,), "int32")])
@@ -470,7 +476,7 @@ class BigGANDiscriminator(keras.Model):
     def features(self, images, training=False):
         """``h``: the residual blocks (and self-attention), ReLU, then the sum over pixels: ``(N, C)``."""
         x = images
-        for block, size in zip(self.blocks, self.config.discriminator_resolutions):
+        for block, (size, _) in zip(self.blocks, self.config.discriminator_blocks):
             x = block(x, training=training)
             if block.downsample and size // 2 == self.config.attention_resolution:
                 x = self.attention(x, training=training)
@@ -479,8 +485,8 @@ class BigGANDiscriminator(keras.Model):
     def call(self, inputs, training=False):
         images, labels = self._check_inputs(inputs)
         h = self.features(images, training=training)
-        one_hot = ops.one_hot(ops.cast(ops.reshape(labels, (-1,)), "int32"), self.config.num_classes, dtype=h.dtype)
-        projection = ops.sum(self.class_embedding(one_hot, training=training) * h, axis=1, keepdims=True)  # [N, 1]
+        class_embedding = self.class_embedding(ops.cast(ops.reshape(labels, (-1,)), "int32"), training=training)
+        projection = ops.sum(ops.cast(class_embedding, h.dtype) * h, axis=1, keepdims=True)  # [N, 1]
         return self.linear(h, training=training) + projection
 
     def _check_inputs(self, inputs):
