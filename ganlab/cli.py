@@ -77,6 +77,12 @@ def build_parser():
         "default: from GANLAB_FAST / GANLAB_BUDGET",
     )
     train.add_argument("--quiet", action="store_true", help="one line per round instead of a progress bar")
+    train.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+        help="change one recipe field, repeatable: d_learning_rate=2e-4, d_steps=2, augment=translation,cutout, "
+        "network.generator_width=48, schedule.batch_sizes=64,64,32,16 (an unknown NAME lists the known ones); "
+        "recorded in the checkpoint, so a --resume keeps it",
+    )
 
     sample = subcommands.add_parser(
         "sample", help="generate images from a trained run or a shipped BigGAN",
@@ -289,6 +295,13 @@ def _train(arguments, argv):
         minutes=arguments.minutes,
         batch_size=arguments.batch_size,
     )
+    if arguments.settings:
+        if arguments.resume:
+            raise ValueError(
+                "--set cannot change a run being resumed: it continues with the settings it started with "
+                "(they are in its checkpoint). Start a new run in another --out to change them."
+            )
+        recipe = recipes.apply_settings(recipe, arguments.settings)
     if arguments.minutes is not None and arguments.steps is None:
         # "--minutes 5" means five minutes of training, not "at most five minutes
         # of the recipe's steps": the clock alone decides.
