@@ -116,7 +116,7 @@ def test_a_stub_is_not_implemented_and_a_syntax_error_is_reported_as_not_found(t
     assert reasons["generator_loss"] == "not implemented"
     assert reasons["discriminator_loss"].startswith("not found: syntax error in cell 1")
     assert reasons["build_generator"] == "not found"
-    assert row.total == 0
+    assert row.total == 0 and row.status == "graded without running: no exercise is written"
 
 
 # ---------------------------------------------------------------------------

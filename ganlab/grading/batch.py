@@ -69,7 +69,7 @@ def grade(
     }
     table = _Table(out, columns, kept)
     bar = _Progress(len(to_grade), progress, skipped=len(submissions) - len(to_grade))
-    rows = []
+    rows, feedback_names = [], set()
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         futures = [pool.submit(_grade_in_worker, path, request, limits, maxima) for path in to_grade]
         for future in concurrent.futures.as_completed(futures):
@@ -77,7 +77,7 @@ def grade(
             rows.append(row)
             table.add(row)
             if feedback:
-                write_feedback(row, Path(feedback), lesson)
+                write_feedback(row, Path(feedback), lesson, taken=feedback_names)
             bar.advance()
     bar.finish()
     return rows
@@ -167,8 +167,12 @@ def _read_table(path, columns):
         return []
 
 
-def write_feedback(row, folder, lesson):
-    """``folder/<student>.md``: points per exercise, each hidden test by name, points and its author's message."""
+def write_feedback(row, folder, lesson, taken=None):
+    """``folder/<student>.md``: points per exercise, each hidden test by name, points and its author's message.
+
+    ``taken``: the file names written so far in this batch; a second student of
+    the same name gets ``<student>_2.md``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     lines = [
         f"# Lesson {lesson}: feedback for {row.student}",
@@ -187,7 +191,13 @@ def write_feedback(row, folder, lesson):
             lines.append(f"- {mark} {test.name.replace('_', ' ')} ({_number(test.earned)} / {_number(test.points)}){detail}")
         lines.append("")
     safe = "".join(character if character.isalnum() or character in "-_." else "_" for character in row.student)
-    (folder / f"{safe or 'student'}.md").write_text("\n".join(lines), encoding="utf-8")
+    name, number = safe or "student", 1
+    while taken is not None and name in taken:
+        number += 1
+        name = f"{safe or 'student'}_{number}"
+    if taken is not None:
+        taken.add(name)
+    (folder / f"{name}.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 class _Progress:

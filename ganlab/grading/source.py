@@ -71,7 +71,7 @@ class Submission:
         position = lambda piece: (piece.cell, piece.line)  # noqa: E731
         constants = sorted((piece for constant, piece in self.constants.items() if constant in used), key=position)
         definitions = sorted((self.definitions[current][0] for current in needed), key=position)
-        return list(self.imports) + constants + definitions
+        return list(dict.fromkeys(list(self.imports) + constants + definitions))
 
 
 def read_submission(path):

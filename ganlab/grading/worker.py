@@ -145,6 +145,11 @@ def grade_submission(
     # untouched lesson is graded from its source alone).
     written = [name for name in maxima if submission.find(name) and not source_module.is_stub(submission.find(name)[1])]
     host = TestHost(tests_source, f"lesson_{lesson}") if written else None
+    if not written and execution is None:
+        # Nothing to test: running the notebook would change no point.
+        for exercise in exercises:
+            exercise.reason = _unwritten_reason(exercise.exercise, submission)
+        return Row(str(path), student, exercises, "graded without running: no exercise is written")
     try:
         if execution is None:
             with tempfile.TemporaryDirectory(prefix="ganlab-submission-", dir=scratch) as folder:
@@ -164,16 +169,21 @@ def grade_submission(
     return Row(str(path), student, exercises, status, execution.seconds)
 
 
+def _unwritten_reason(name, submission):
+    """ "not found" (with the cell whose syntax error may hide it) or "not implemented"; None if written."""
+    found = submission.find(name)
+    if found is None:
+        syntax = [f"cell {cell} ({message})" for cell, message in submission.unparsable
+                  if name in submission.notebook.cells[cell].source]
+        return "not found" + (f": syntax error in {syntax[0]}" if syntax else "")
+    return "not implemented" if source_module.is_stub(found[1]) else None
+
+
 def _grade_exercise(exercise, submission, execution, host, limits, all_tests):
     tests = [(test.name, test.points) for test in all_tests if test.exercise == exercise.exercise]
     found = submission.find(exercise.exercise)
-    if found is None:
-        syntax = [f"cell {cell} ({message})" for cell, message in submission.unparsable
-                  if f"{exercise.exercise}" in submission.notebook.cells[cell].source]
-        exercise.reason = "not found" + (f": syntax error in {syntax[0]}" if syntax else "")
-    elif source_module.is_stub(found[1]):
-        exercise.reason = "not implemented"
-    elif not execution.reached(found[0].cell):
+    exercise.reason = _unwritten_reason(exercise.exercise, submission) or ""
+    if not exercise.reason and not execution.reached(found[0].cell):
         exercise.reason = f"not reached: {execution.stop.message}"
     if exercise.reason:
         exercise.tests = [TestResult(name, points, 0.0, exercise.reason) for name, points in tests]
