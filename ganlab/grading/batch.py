@@ -147,7 +147,7 @@ class _Table:
 def _csv_row(row):
     values = {"student": row.student, "submission": row.submission}
     values.update({exercise.exercise: _number(exercise.earned) for exercise in row.exercises})
-    values.update(total=_number(row.total), maximum=_number(row.maximum), status=row.status, reasons=row.reasons())
+    values.update(total=_number(row.total), maximum=_number(row.maximum), status=row.status, reasons=" ".join(row.reasons().split()))
     return values
 
 

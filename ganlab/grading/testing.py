@@ -84,6 +84,19 @@ def expect_close(got, expected, message, rtol=1e-4, atol=1e-5):
     expect(bool(np.allclose(got, expected, rtol=rtol, atol=atol)), message)
 
 
+def expect_check_passes(check, function):
+    """Fails with the check's problem and hint unless the notebook's own check (``ganlab.checks``) passes."""
+    result = check(function, verbose=False)
+    if result.passed:
+        return
+    # The report's last ✗ item, wrapped over several lines, and its hint.
+    lines = [line.strip() for line in str(result.message).splitlines() if line.strip()]
+    starts = [index for index, line in enumerate(lines) if line.startswith("✗")]
+    problem = lines[starts[-1]:] if starts else lines[-1:]
+    problem[0:1] = [problem[0].lstrip("✗ ")] if problem else []
+    raise Failure(" ".join(["the notebook's own check does not pass:", *problem]))
+
+
 def to_numpy(value):
     """A NumPy array of a tensor, a variable or anything array-like."""
     if hasattr(value, "numpy") and callable(value.numpy):

@@ -7,13 +7,9 @@ from keras import layers, ops
 import keras
 from ganlab import checks, losses
 from ganlab.checks import reference_gan_train_step
-from ganlab.grading.testing import expect, expect_close, fraction, hidden_test, to_numpy
+from ganlab.grading.testing import expect_check_passes, expect, expect_close, fraction, hidden_test, to_numpy
 from ganlab.models import VanillaConfig
 
-
-def _passes(check, function):
-    result = check(function, verbose=False)
-    expect(result.passed, "the notebook's own check does not pass: " + str(result.message).strip()[:300])
 
 
 def _dense_widths(model):
@@ -25,7 +21,7 @@ def _dense_widths(model):
 
 @hidden_test("build_generator", points=2)
 def build_generator_passes_the_notebook_check(build_generator):
-    _passes(checks.check_build_generator, build_generator)
+    expect_check_passes(checks.check_build_generator, build_generator)
 
 
 @hidden_test("build_generator", points=2)
@@ -63,7 +59,7 @@ def generator_output_depends_on_the_latent_vector(build_generator):
 
 @hidden_test("build_discriminator", points=2)
 def build_discriminator_passes_the_notebook_check(build_discriminator):
-    _passes(checks.check_build_discriminator, build_discriminator)
+    expect_check_passes(checks.check_build_discriminator, build_discriminator)
 
 
 @hidden_test("build_discriminator", points=2)
@@ -106,7 +102,7 @@ def _softplus(x):
 
 @hidden_test("discriminator_loss", points=2)
 def discriminator_loss_passes_the_notebook_check(discriminator_loss):
-    _passes(checks.check_discriminator_loss, discriminator_loss)
+    expect_check_passes(checks.check_discriminator_loss, discriminator_loss)
 
 
 @hidden_test("discriminator_loss", points=2)
@@ -144,7 +140,7 @@ def discriminator_loss_is_exact_for_confident_logits(discriminator_loss):
 
 @hidden_test("generator_loss", points=2)
 def generator_loss_passes_the_notebook_check(generator_loss):
-    _passes(checks.check_generator_loss, generator_loss)
+    expect_check_passes(checks.check_generator_loss, generator_loss)
 
 
 @hidden_test("generator_loss", points=2)
@@ -213,7 +209,7 @@ def _run_steps(step, seed, batches):
 
 @hidden_test("gan_train_step", points=2)
 def gan_train_step_passes_the_notebook_check(gan_train_step):
-    _passes(checks.check_gan_train_step, _with_reference_losses(gan_train_step))
+    expect_check_passes(checks.check_gan_train_step, _with_reference_losses(gan_train_step))
 
 
 @hidden_test("gan_train_step", points=2)

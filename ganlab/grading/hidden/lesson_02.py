@@ -11,13 +11,9 @@ from keras import layers
 import keras
 from ganlab import checks, data, training
 from ganlab.checks.dcgan import _tiny_gan
-from ganlab.grading.testing import expect, expect_close, fraction, hidden_test, to_numpy
+from ganlab.grading.testing import expect_check_passes, expect, expect_close, fraction, hidden_test, to_numpy
 from ganlab.models import DCGANConfig
 
-
-def _passes(check, function):
-    result = check(function, verbose=False)
-    expect(result.passed, "the notebook's own check does not pass: " + str(result.message).strip()[:300])
 
 
 # --- build_dcgan_generator ---------------------------------------------------------
@@ -25,7 +21,7 @@ def _passes(check, function):
 
 @hidden_test("build_dcgan_generator", points=2)
 def dcgan_generator_passes_the_notebook_check(build_dcgan_generator):
-    _passes(checks.check_build_dcgan_generator, build_dcgan_generator)
+    expect_check_passes(checks.check_build_dcgan_generator, build_dcgan_generator)
 
 
 @hidden_test("build_dcgan_generator", points=2)
@@ -45,7 +41,7 @@ def dcgan_generator_follows_config_channels_and_width(build_dcgan_generator):
 
 @hidden_test("build_dcgan_discriminator", points=2)
 def dcgan_discriminator_passes_the_notebook_check(build_dcgan_discriminator):
-    _passes(checks.check_build_dcgan_discriminator, build_dcgan_discriminator)
+    expect_check_passes(checks.check_build_dcgan_discriminator, build_dcgan_discriminator)
 
 
 @hidden_test("build_dcgan_discriminator", points=2)
@@ -65,7 +61,7 @@ def dcgan_discriminator_follows_config_channels_and_width(build_dcgan_discrimina
 
 @hidden_test("train_with_checkpoints", points=2)
 def training_with_checkpoints_passes_the_notebook_check(train_with_checkpoints):
-    _passes(checks.check_train_with_checkpoints, train_with_checkpoints)
+    expect_check_passes(checks.check_train_with_checkpoints, train_with_checkpoints)
 
 
 @hidden_test("train_with_checkpoints", points=2)
@@ -89,7 +85,7 @@ def training_takes_a_folder_name_as_text_and_no_callbacks(train_with_checkpoints
 
 @hidden_test("interpolate_latents", points=2)
 def interpolation_passes_the_notebook_check(interpolate_latents):
-    _passes(checks.check_interpolate_latents, interpolate_latents)
+    expect_check_passes(checks.check_interpolate_latents, interpolate_latents)
 
 
 @hidden_test("interpolate_latents", points=1)

@@ -5,12 +5,8 @@ import time
 import numpy as np
 
 from ganlab import checks, metrics
-from ganlab.grading.testing import expect, expect_close, fraction, hidden_test
+from ganlab.grading.testing import expect_check_passes, expect, expect_close, fraction, hidden_test
 
-
-def _passes(check, function):
-    result = check(function, verbose=False)
-    expect(result.passed, "the notebook's own check does not pass: " + str(result.message).strip()[:300])
 
 
 def _features(seed, n, d, shift=0.0):
@@ -35,7 +31,7 @@ def _with_reference_square_root(function):
 
 @hidden_test("matrix_square_root", points=2)
 def square_root_passes_the_notebook_check(matrix_square_root):
-    _passes(checks.check_matrix_square_root, matrix_square_root)
+    expect_check_passes(checks.check_matrix_square_root, matrix_square_root)
 
 
 @hidden_test("matrix_square_root", points=2)
@@ -54,7 +50,7 @@ def square_root_of_singular_covariances_at_several_seeds(matrix_square_root):
 
 @hidden_test("frechet_distance", points=2)
 def frechet_distance_passes_the_notebook_check(frechet_distance):
-    _passes(checks.check_frechet_distance, _with_reference_square_root(frechet_distance))
+    expect_check_passes(checks.check_frechet_distance, _with_reference_square_root(frechet_distance))
 
 
 @hidden_test("frechet_distance", points=2)
@@ -70,7 +66,7 @@ def frechet_distance_of_sets_of_different_sizes(frechet_distance):
 
 @hidden_test("inception_score", points=2)
 def inception_score_passes_the_notebook_check(inception_score):
-    _passes(checks.check_inception_score, inception_score)
+    expect_check_passes(checks.check_inception_score, inception_score)
 
 
 @hidden_test("inception_score", points=2)
@@ -97,7 +93,7 @@ def inception_score_is_vectorized(inception_score):
 
 @hidden_test("kernel_distance", points=2)
 def kernel_distance_passes_the_notebook_check(kernel_distance):
-    _passes(checks.check_kernel_distance, kernel_distance)
+    expect_check_passes(checks.check_kernel_distance, kernel_distance)
 
 
 @hidden_test("kernel_distance", points=2)

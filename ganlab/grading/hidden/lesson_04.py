@@ -4,17 +4,13 @@ import numpy as np
 import tensorflow as tf
 
 from ganlab import checks
-from ganlab.grading.testing import expect, expect_close, fraction, hidden_test, to_numpy
+from ganlab.grading.testing import expect_check_passes, expect, expect_close, fraction, hidden_test, to_numpy
 
-
-def _passes(check, function):
-    result = check(function, verbose=False)
-    expect(result.passed, "the notebook's own check does not pass: " + str(result.message).strip()[:300])
 
 
 @hidden_test("pixel_norm", points=2)
 def pixel_norm_passes_the_notebook_check(pixel_norm):
-    _passes(checks.check_pixel_norm, pixel_norm)
+    expect_check_passes(checks.check_pixel_norm, pixel_norm)
 
 
 @hidden_test("pixel_norm", points=1)
@@ -36,7 +32,7 @@ def pixel_norm_at_several_seeds_and_shapes(pixel_norm):
 
 @hidden_test("minibatch_stddev", points=2)
 def minibatch_stddev_passes_the_notebook_check(minibatch_stddev):
-    _passes(checks.check_minibatch_stddev, minibatch_stddev)
+    expect_check_passes(checks.check_minibatch_stddev, minibatch_stddev)
 
 
 @hidden_test("minibatch_stddev", points=2)
@@ -53,7 +49,7 @@ def minibatch_stddev_uses_the_group_size_given(minibatch_stddev):
 
 @hidden_test("EqualizedDense", points=3)
 def equalized_dense_passes_the_notebook_check(EqualizedDense):
-    _passes(checks.check_equalized_dense, EqualizedDense)
+    expect_check_passes(checks.check_equalized_dense, EqualizedDense)
 
 
 @hidden_test("EqualizedDense", points=2)
@@ -70,7 +66,7 @@ def equalized_dense_uses_the_gain_given_and_any_input_rank(EqualizedDense):
 
 @hidden_test("fade_in", points=2)
 def fade_in_passes_the_notebook_check(fade_in):
-    _passes(checks.check_fade_in, fade_in)
+    expect_check_passes(checks.check_fade_in, fade_in)
 
 
 @hidden_test("fade_in", points=1)

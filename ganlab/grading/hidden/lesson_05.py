@@ -6,17 +6,13 @@ import numpy as np
 import tensorflow as tf
 
 from ganlab import checks
-from ganlab.grading.testing import expect, expect_close, fraction, hidden_test, to_numpy
+from ganlab.grading.testing import expect_check_passes, expect, expect_close, fraction, hidden_test, to_numpy
 
-
-def _passes(check, function):
-    result = check(function, verbose=False)
-    expect(result.passed, "the notebook's own check does not pass: " + str(result.message).strip()[:300])
 
 
 @hidden_test("conditional_batch_norm", points=2)
 def conditional_batch_norm_passes_the_notebook_check(conditional_batch_norm):
-    _passes(checks.check_conditional_batch_norm, conditional_batch_norm)
+    expect_check_passes(checks.check_conditional_batch_norm, conditional_batch_norm)
 
 
 @hidden_test("conditional_batch_norm", points=2)
@@ -51,7 +47,7 @@ def conditional_batch_norm_runs_in_a_graph_with_an_unknown_batch_size(conditiona
 
 @hidden_test("block_conditions", points=2)
 def block_conditions_passes_the_notebook_check(block_conditions):
-    _passes(checks.check_block_conditions, block_conditions)
+    expect_check_passes(checks.check_block_conditions, block_conditions)
 
 
 @hidden_test("block_conditions", points=2)
@@ -88,7 +84,7 @@ def block_conditions_runs_in_a_graph(block_conditions):
 
 @hidden_test("orthogonal_regularization", points=2)
 def orthogonal_regularization_passes_the_notebook_check(orthogonal_regularization):
-    _passes(checks.check_orthogonal_regularization, orthogonal_regularization)
+    expect_check_passes(checks.check_orthogonal_regularization, orthogonal_regularization)
 
 
 @hidden_test("orthogonal_regularization", points=2)
@@ -120,7 +116,7 @@ def orthogonal_regularization_has_the_right_gradient(orthogonal_regularization):
 
 @hidden_test("regularized_weights", points=2)
 def regularized_weights_passes_the_notebook_check(regularized_weights):
-    _passes(checks.check_regularized_weights, regularized_weights)
+    expect_check_passes(checks.check_regularized_weights, regularized_weights)
 
 
 @hidden_test("regularized_weights", points=1)
@@ -139,7 +135,7 @@ def regularized_weights_leaves_the_generator_as_it_was(regularized_weights):
 
 @hidden_test("truncated_normal", points=2)
 def truncated_normal_passes_the_notebook_check(truncated_normal):
-    _passes(checks.check_truncated_normal, truncated_normal)
+    expect_check_passes(checks.check_truncated_normal, truncated_normal)
 
 
 @hidden_test("truncated_normal", points=2)

@@ -3,17 +3,13 @@
 import numpy as np
 
 from ganlab import checks
-from ganlab.grading.testing import expect, expect_close, fraction, hidden_test, to_numpy
+from ganlab.grading.testing import expect_check_passes, expect, expect_close, fraction, hidden_test, to_numpy
 
-
-def _passes(check, function):
-    result = check(function, verbose=False)
-    expect(result.passed, "the notebook's own check does not pass: " + str(result.message).strip()[:300])
 
 
 @hidden_test("demo_truncated_z", points=2)
 def demo_truncated_z_passes_the_notebook_check(demo_truncated_z):
-    _passes(checks.check_demo_truncated_z, demo_truncated_z)
+    expect_check_passes(checks.check_demo_truncated_z, demo_truncated_z)
 
 
 @hidden_test("demo_truncated_z", points=2)
@@ -30,7 +26,7 @@ def demo_truncated_z_gives_the_demo_numbers_for_other_settings(demo_truncated_z)
 
 @hidden_test("interpolate_embeddings", points=2)
 def interpolate_embeddings_passes_the_notebook_check(interpolate_embeddings):
-    _passes(checks.check_interpolate_embeddings, interpolate_embeddings)
+    expect_check_passes(checks.check_interpolate_embeddings, interpolate_embeddings)
 
 
 @hidden_test("interpolate_embeddings", points=2)
