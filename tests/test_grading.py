@@ -338,3 +338,14 @@ def test_the_cli_skips_graded_rows_unless_regrade(robustness_batch, capsys):
     assert sorted(students) == sorted(before_students(before)) and students[-1] == "text"  # graded again, last
     with pytest.raises(SystemExit):
         main(["grade", str(out), "--lesson", "01", "--out", str(out), "--tests", str(folder / "no_such_folder")])
+
+
+def test_a_table_of_another_lesson_is_not_overwritten(tmp_path, capsys):
+    out = tmp_path / "grades.csv"
+    out.write_text("student,submission,pixel_norm,total,maximum,status,reasons\nann,a.ipynb,4,4,4,graded,\n")
+    (tmp_path / "text.ipynb").write_text("not a notebook")
+    with pytest.raises(SystemExit) as exit_:
+        main(["grade", str(tmp_path / "text.ipynb"), "--lesson", "01", "--out", str(out)])
+    assert exit_.value.code == 2
+    assert "is not a grade table of this lesson" in capsys.readouterr().err
+    assert out.read_text().startswith("student,submission,pixel_norm")

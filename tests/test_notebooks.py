@@ -26,6 +26,7 @@ import nbformat
 import pytest
 
 from ganlab import lessons
+from ganlab.grading.kernel import KERNEL_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = lessons.notebook_paths(ROOT)
@@ -34,15 +35,9 @@ NOTEBOOKS = lessons.notebook_paths(ROOT)
 CELL_TIMEOUT_SECONDS = 600
 KERNEL_STARTUP_TIMEOUT_SECONDS = 120
 
-NOTEBOOK_ENVIRONMENT = {
-    "GANLAB_FAST": "1",
-    "GANLAB_BUDGET": "fast",  # GANLAB_BUDGET wins over GANLAB_FAST: pin it too
-    "GANLAB_OFFLINE": "1",  # data from what ships offline; never wait on a download
-    "COMET_API_KEY": "",  # no key, even from ~/.comet.config: Comet logs offline
-    "MPLBACKEND": "Agg",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-    "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # quiets the kernel's debugger warning
-}
+# What every notebook's kernel sees: the fast budget, offline data, Comet offline, Agg
+# (the grader's kernel environment: ganlab.grading.kernel.KERNEL_ENVIRONMENT).
+NOTEBOOK_ENVIRONMENT = KERNEL_ENVIRONMENT
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

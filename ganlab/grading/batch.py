@@ -156,15 +156,25 @@ def _number(value):
 
 
 def _read_table(path, columns):
-    """The rows of an earlier run's table with the same columns; none if it differs or is unreadable."""
+    """The graded rows of an earlier run's table (none if there is no table).
+
+    Raises:
+        ValueError: the file exists but is not a grade table of these exercises
+            (another lesson's, say): it is not overwritten.
+    """
+    if not Path(path).exists():
+        return []
     try:
         with open(path, newline="", encoding="utf-8") as file:
             reader = csv.DictReader(file)
-            if reader.fieldnames != columns:
+            if reader.fieldnames is None:  # empty
                 return []
+            if reader.fieldnames != columns:
+                raise ValueError(f"{path} exists and is not a grade table of this lesson (its columns are "
+                                 f"{reader.fieldnames}): give another --out, or remove it")
             return [row for row in reader if row.get("submission") and not row["status"].startswith("grader error")]
-    except (OSError, csv.Error, UnicodeDecodeError):
-        return []
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} exists and is not a readable grade table ({error}): give another --out") from None
 
 
 def write_feedback(row, folder, lesson, taken=None):

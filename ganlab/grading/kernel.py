@@ -187,7 +187,7 @@ def run_notebook(notebook, working_directory, limits=Limits(), environment=None)
     finally:
         watchdog.stop()
         devnull.close()
-        _ensure_dead(kernel_manager, watchdog.pids)
+        _ensure_dead(watchdog.processes.values())
     return Execution(notebook, errors, stop, round(time.monotonic() - started, 2), watchdog.peak)
 
 
@@ -196,7 +196,8 @@ class _MemoryWatchdog:
 
     def __init__(self, kernel_manager, limit_bytes, period=0.2):
         self.kernel_manager, self.limit, self.period = kernel_manager, limit_bytes, period
-        self.exceeded, self.peak, self.pids = False, 0, set()
+        self.exceeded, self.peak = False, 0
+        self.processes = {}  # pid -> psutil.Process seen: kill() checks that the pid was not reused
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -221,7 +222,8 @@ class _MemoryWatchdog:
             except psutil.Error:
                 continue
             self.peak = max(self.peak, resident)
-            self.pids.update(process.pid for process in processes)
+            for process in processes:
+                self.processes.setdefault(process.pid, process)
             if resident > self.limit:
                 self.exceeded = True
                 for process in reversed(processes):
@@ -237,15 +239,12 @@ def _kernel_pid(kernel_manager):
     return getattr(process, "pid", None)
 
 
-def _ensure_dead(kernel_manager, pids):
-    """Kills the kernel and whatever it started (seen by the watchdog), if nbclient's shutdown left them."""
+def _ensure_dead(processes):
+    """Kills the kernel and whatever it started (as the watchdog saw them), if nbclient's shutdown left any."""
     import psutil
 
-    pid = _kernel_pid(kernel_manager)
-    for pid in {pid, *pids} - {None}:
+    for process in processes:
         try:
-            process = psutil.Process(pid)
-            if process.ppid() == os.getpid() or pid in pids:
-                process.kill()
+            process.kill()  # psutil refuses when the pid now belongs to another process
         except psutil.Error:
             pass
