@@ -209,7 +209,7 @@ def test_shuffled_cells_without_metadata_grade_the_same_as_the_solution(tmp_path
 # Robustness: every bad submission costs only its own row, within the limits.
 
 ROBUSTNESS_LIMITS = Limits(cell_seconds=15, notebook_seconds=60, memory_bytes=2**30,
-                           exercise_seconds=60)
+                           exercise_seconds=20, exercise_memory_bytes=2**30)
 MAXIMA = testing.exercises_of(testing.load_test_set(testing.test_set_source("01"), "lesson_01"))
 
 # The two losses of lesson 01, importing Keras when called: the kernel of these
@@ -262,6 +262,10 @@ def robustness_batch(tmp_path_factory):
         f"for notebook in Path('.').glob('*.ipynb'):\n    notebook.unlink()\n"
     )
     (submissions / "vandal.ipynb").write_text(losses_notebook(vandal, GENERATOR_LOSS))
+    # Exercises that hang or eat memory when the hidden tests call them.
+    for name, body in (("exercise_hang", "while True:\n        pass"), ("exercise_memory_hog", "return np.ones(10**11)")):
+        (submissions / f"{name}.ipynb").write_text(
+            losses_notebook(DISCRIMINATOR_LOSS, f"def generator_loss(fake_logits):\n    {body}\n"))
     (submissions / "text.ipynb").write_text("my homework is in the other file")
     (submissions / "list.ipynb").write_text("[1, 2, 3]")
     rows = batch.grade([submissions], "01", out, feedback=folder / "feedback", jobs=2, tests_directory=private,
@@ -282,6 +286,18 @@ def test_a_notebook_that_stops_costs_only_the_exercises_after_it(name, kind, rob
     assert row.exercises[3].reason.startswith("not reached")  # generator_loss, after it
     assert row.seconds < ROBUSTNESS_LIMITS.notebook_seconds
     assert table[name]["status"] == row.status
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,reason", [("exercise_hang", "time limit (20 s for the exercise)"),
+                                         ("exercise_memory_hog", "ran out of memory")])
+def test_an_exercise_that_hangs_or_eats_memory_costs_only_that_exercise(name, reason, robustness_batch):
+    rows, _, _ = robustness_batch
+    row = rows[name]
+    assert row.status == "graded"
+    assert points(row)["discriminator_loss"] == MAXIMA["discriminator_loss"]
+    generator_loss = row.exercises[3]
+    assert generator_loss.earned == 0 and reason in generator_loss.reason
 
 
 @pytest.mark.slow
@@ -306,7 +322,7 @@ def test_not_a_notebook_gets_a_row_of_zeros_with_the_reason(robustness_batch):
 @pytest.mark.slow
 def test_writing_outside_the_scratch_folder_changes_no_grade(robustness_batch):
     rows, table, folder = robustness_batch
-    assert len(table) == len(BAD_CELLS) + 3  # the table the vandal overwrote is whole again
+    assert len(table) == len(BAD_CELLS) + 5  # the table the vandal overwrote is whole again
     # Not the 100 points of the tests it wrote over the private set while the batch ran.
     assert float(table["vandal"]["generator_loss"]) == MAXIMA["generator_loss"]
     assert float(table["vandal"]["maximum"]) == sum(MAXIMA.values())
