@@ -119,7 +119,8 @@ def executed_notebook(tmp_path_factory):
 
     from ganlab.grading import kernel, source
 
-    limits = kernel.Limits(cell_seconds=600, notebook_seconds=3600, memory_bytes=8 * 2**30)
+    # Every output kept (the notebook tests read what the cells printed).
+    limits = kernel.Limits(cell_seconds=600, notebook_seconds=3600, memory_bytes=8 * 2**30, output_bytes=2**30)
     runs = {}
 
     def run(path):

@@ -58,7 +58,7 @@ def execute_notebook(path, working_directory, environment=None):
 
     path = Path(path)
     limits = kernel.Limits(cell_seconds=CELL_TIMEOUT_SECONDS, notebook_seconds=3600, memory_bytes=8 * 2**30,
-                           startup_seconds=KERNEL_STARTUP_TIMEOUT_SECONDS)
+                           output_bytes=2**30, startup_seconds=KERNEL_STARTUP_TIMEOUT_SECONDS)
     execution = kernel.run_notebook(source.read_submission(path).notebook, working_directory, limits, environment)
     fail_on_error(path, execution, working_directory)
     return execution.notebook
