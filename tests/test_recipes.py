@@ -97,6 +97,9 @@ def test_full_recipes_train_longer_and_wider():
     assert (dcgan.network.generator_width, dcgan.steps, dcgan.steps_per_round) == (64, 20000, 1000)
     assert (vanilla.batch_size, vanilla.steps, vanilla.steps_per_round) == (128, 30000, 1000)
     assert vanilla.network == VanillaConfig()
+    # The Progressive GAN's paper widths: 16384 / R channels, at most 512 (512 at 32x32).
+    progressive = recipes.network_for(get_recipe("progressive", "full"))
+    assert progressive.channels(32) == progressive.channels(4) == 512
 
 
 def test_default_vanilla_recipe():

@@ -36,7 +36,8 @@ class MinibatchStdDev(keras.layers.Layer):
     back, so it stays accurate under mixed precision.
 
     Args:
-        group_size: images per group (4 in the paper). The batch size must be
+        group_size: images per group (4, the official code's default; the
+            paper's text takes the whole minibatch). The batch size must be
             divisible by ``min(group_size, N)``; a batch smaller than
             ``group_size`` is one group.
 

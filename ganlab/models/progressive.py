@@ -53,9 +53,12 @@ class ProgressiveConfig:
         image_shape: (size, size, channels) of the final images; size a power
             of two from 8 up (32 for the course's padded MNIST).
         channel_base, channel_max: channels at a resolution are
-            ``min(channel_base // resolution, channel_max)``; the paper's 1024x1024
-            networks use 8192 and 512 (through ``fmap_base / 2**stage``).
-        minibatch_group_size: group size of D's minibatch stddev (4 in the paper).
+            ``min(channel_base // resolution, channel_max)``; the paper's networks
+            use 16384 and 512: the official code's ``nf(log2(R) - 1) =
+            fmap_base / 2**(log2(R) - 1)`` with ``fmap_base`` 8192 is 16384 / R
+            channels at resolution R (512 up to 32x32).
+        minibatch_group_size: group size of D's minibatch stddev (4, the official
+            code's default; the paper's text takes the whole minibatch).
     """
 
     latent_dim: int = 128
