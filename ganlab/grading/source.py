@@ -132,7 +132,13 @@ def parse_notebook(notebook):
 
 
 def is_stub(node):
-    """True when a function's body raises NotImplementedError at its top level (an untouched exercise)."""
+    """True when a function's body raises NotImplementedError at its top level (an untouched exercise).
+
+    A class is a stub when one of its methods is: the layer of a class
+    exercise cannot be used before all its methods are written.
+    """
+    if isinstance(node, ast.ClassDef):
+        return any(is_stub(child) for child in node.body)
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     for statement in node.body:
