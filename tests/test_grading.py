@@ -123,11 +123,24 @@ def test_a_stub_is_not_implemented_and_a_syntax_error_is_reported_as_not_found(t
 # The course notebooks, each run once per session (shared with test_notebooks.py).
 
 
+@pytest.fixture(scope="module")
+def solution_row(executed_notebook):
+    """``row(lesson)``: the solutions notebook's graded row, graded once per module."""
+    rows = {}
+
+    def row(lesson):
+        if lesson not in rows:
+            path = notebook_of(lesson, "solutions")
+            rows[lesson] = grade_executed(path, lesson, executed_notebook(path))
+        return rows[lesson]
+
+    return row
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_solutions_get_full_marks_in_every_lesson(lesson, executed_notebook):
-    path = notebook_of(lesson, "solutions")
-    row = grade_executed(path, lesson, executed_notebook(path))
+def test_solutions_get_full_marks_in_every_lesson(lesson, solution_row):
+    row = solution_row(lesson)
     assert row.reasons() == "" and row.total == row.maximum > 0, row.reasons()
     assert row.status == "graded"
 
@@ -194,22 +207,20 @@ def test_one_exercise_broken_on_purpose_loses_only_its_points(lesson, broken_row
 
 
 @pytest.mark.slow
-def test_shuffled_cells_without_metadata_grade_the_same_as_the_solution(tmp_path, executed_notebook):
+def test_shuffled_cells_without_metadata_grade_the_same_as_the_solution(tmp_path, solution_row):
     path = tmp_path / "shuffled.ipynb"
     path.write_text(small_notebook("01", shuffle_seed=3))
     assert "metadata\": {}" in path.read_text() and "\"id\"" not in path.read_text()
     shuffled = batch.grade_one(path, "01", Limits(cell_seconds=120, notebook_seconds=300))
-    solution_path = notebook_of("01", "solutions")
-    solution = grade_executed(solution_path, "01", executed_notebook(solution_path))
-    assert points(shuffled) == points(solution)
+    assert points(shuffled) == points(solution_row("01"))
     assert shuffled.status == "graded"
 
 
 # ---------------------------------------------------------------------------
 # Robustness: every bad submission costs only its own row, within the limits.
 
-ROBUSTNESS_LIMITS = Limits(cell_seconds=15, notebook_seconds=60, memory_bytes=2**30,
-                           exercise_seconds=20, exercise_memory_bytes=2**30)
+ROBUSTNESS_LIMITS = Limits(cell_seconds=8, notebook_seconds=60, memory_bytes=2**30,
+                           exercise_seconds=15, exercise_memory_bytes=2**30)
 MAXIMA = testing.exercises_of(testing.load_test_set(testing.test_set_source("01"), "lesson_01"))
 
 # The two losses of lesson 01, importing Keras when called: the kernel of these
@@ -289,7 +300,7 @@ def test_a_notebook_that_stops_costs_only_the_exercises_after_it(name, kind, rob
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,reason", [("exercise_hang", "time limit (20 s for the exercise)"),
+@pytest.mark.parametrize("name,reason", [("exercise_hang", "time limit (15 s for the exercise)"),
                                          ("exercise_memory_hog", "ran out of memory")])
 def test_an_exercise_that_hangs_or_eats_memory_costs_only_that_exercise(name, reason, robustness_batch):
     rows, _, _ = robustness_batch
