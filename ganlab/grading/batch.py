@@ -15,6 +15,7 @@ import concurrent.futures
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -99,16 +100,23 @@ def _grade_in_worker(path, request, limits, maxima):
     """One submission, in a worker process with an overall time limit; never raises."""
     started = time.monotonic()
     overall = limits.startup_seconds + limits.notebook_seconds + len(maxima) * (limits.exercise_seconds + 15) + 60
+    # Its own process group: on a timeout, the worker and its test host go together (the
+    # kernel, in a session of its own, ends when it sees its parent gone).
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "ganlab.grading.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, start_new_session=True,
+    )
     try:
-        completed = subprocess.run(
-            [sys.executable, "-m", "ganlab.grading.worker"],
-            input=json.dumps({**request, "path": str(path)}), capture_output=True, text=True, timeout=overall,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, start_new_session=True,
-        )
-        if completed.returncode == 0:
-            return Row.from_json(json.loads(completed.stdout))
-        status = f"grader error: worker exit code {completed.returncode}: {_last_line(completed.stderr)}"
+        stdout, stderr = worker.communicate(json.dumps({**request, "path": str(path)}), timeout=overall)
+        if worker.returncode == 0:
+            return Row.from_json(json.loads(stdout))
+        status = f"grader error: worker exit code {worker.returncode}: {_last_line(stderr)}"
     except subprocess.TimeoutExpired:
+        try:
+            os.killpg(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        worker.communicate()
         status = f"grader error: no result within {overall:g} s"
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         status = f"grader error: unreadable result ({type(error).__name__})"
