@@ -353,6 +353,8 @@ class EvaluationCallback(keras.callbacks.Callback):
         scores = {name: float(results[name]) for name in EVALUATION_COLUMNS}
         if labels is not None:
             scores["class_accuracy"] = float(results["class_accuracy"])
+            if "mean_variety" in results:
+                scores["variety"] = float(results["mean_variety"])
         step = int(self.model.step.numpy())
         self.history.append({"step": step, **scores})
         if self.tracker is not None:

@@ -89,9 +89,9 @@ class BigGAN(training.GAN):
         # The step at which the EMA generator's standing statistics were last measured.
         self.standing_statistics_step = None
 
-    # Logged per round beside the losses (MetricsLogger); class accuracy comes from
-    # the evaluation rounds (EvaluationCallback).
-    extra_log_columns = ("orthogonal_penalty", "class_accuracy")
+    # Logged per round beside the losses (MetricsLogger); class accuracy and variety
+    # within a class come from the evaluation rounds (EvaluationCallback).
+    extra_log_columns = ("orthogonal_penalty", "class_accuracy", "variety")
 
     def copy_generator(self, generator):
         copy = BigGANGenerator(generator.config, name="ema_generator")

@@ -362,7 +362,10 @@ def truncation_tradeoff(
     Returns:
         One dict per truncation, in the order given: ``truncation``,
         ``inception_score``, ``fid``, ``kid``, ``precision``, ``recall``,
-        ``class_accuracy``.
+        ``class_accuracy``, and (against the default real images) ``variety``:
+        the mean over classes of the samples' spread within a class divided by
+        the real images' (``ganlab.metrics.per_class_variety_and_fid``; 1.0 is
+        as varied as real data).
     """
     from ganlab import metrics
 
@@ -385,18 +388,21 @@ def truncation_tradeoff(
                     name: float(results[name])
                     for name in ("inception_score", "fid", "kid", "precision", "recall", "class_accuracy")
                 },
+                **({"variety": float(results["mean_variety"])} if "mean_variety" in results else {}),
             }
         )
     return rows
 
 
-def plot_truncation_tradeoff(rows, title=None, path=None):
+def plot_truncation_tradeoff(rows, title=None, path=None, other_rows=None, other_label="another model"):
     """Plots ``truncation_tradeoff``'s rows: scores and fractions against truncation.
 
     Left: the Inception-style score (higher is better) and FID (lower is
-    better, right axis). Right: precision (fidelity), recall (variety) and
-    class accuracy. The truncation axis runs from large to small, so that
-    reading left to right is trading variety for fidelity.
+    better, right axis). Right: precision (fidelity), recall and variety
+    (variety) and class accuracy. The truncation axis runs from large to
+    small, so that reading left to right is trading variety for fidelity.
+    ``other_rows`` (another model's sweep, such as one trained without
+    orthogonal regularization) are drawn beside, dotted, labelled ``other_label``.
 
     Returns:
         The matplotlib figure (saved as PNG at ``path`` when given).
@@ -416,13 +422,25 @@ def plot_truncation_tradeoff(rows, title=None, path=None):
     fid_axes.set_ylabel("FID")
     score_axes.legend(handles=score_line + fid_line, loc="best", fontsize="small")
     score_axes.set_title("Scores")
-    for name, label in (
+    measures = (
         ("precision", "precision (fidelity)"),
         ("recall", "recall (variety)"),
+        ("variety", "variety within a class"),
         ("class_accuracy", "class accuracy"),
-    ):
-        fraction_axes.plot(truncations, [row[name] for row in rows], "o-", label=label)
-    fraction_axes.set_ylim(-0.02, 1.02)
+    )
+    for index, (name, label) in enumerate(measures):
+        if all(name in row for row in rows):
+            fraction_axes.plot(truncations, [row[name] for row in rows], "o-", color=f"C{index}", label=label)
+        if other_rows and all(name in row for row in other_rows):
+            fraction_axes.plot(
+                [float(row["truncation"]) for row in other_rows], [row[name] for row in other_rows], ":",
+                color=f"C{index}", label=f"{label}, {other_label}",
+            )
+    if other_rows:
+        fid_axes.plot(
+            [float(row["truncation"]) for row in other_rows], [row["fid"] for row in other_rows], ":", color="C3",
+        )
+    fraction_axes.set_ylim(-0.02, max(1.02, *(row.get("variety", 0) + 0.05 for row in rows)))
     fraction_axes.set_title("Fidelity and variety")
     fraction_axes.legend(loc="best", fontsize="small")
     for axes in (score_axes, fraction_axes):

@@ -296,6 +296,8 @@ def evaluate_final_samples(samples, recipe, step, out, tracker, labels=None):
     scores = {name: float(evaluation[name]) for name in gan_callbacks.EVALUATION_COLUMNS}
     if "class_accuracy" in evaluation:
         scores["class_accuracy"] = float(evaluation["class_accuracy"])
+    if "mean_variety" in evaluation:
+        scores["variety"] = float(evaluation["mean_variety"])
     # Into the last round's row (same step), so that each step has one row.
     gan_callbacks.record_metrics(out / "metrics.csv", step, scores)
     (out / "evaluation.json").write_text(json.dumps({"step": step, **evaluation}, indent=2))

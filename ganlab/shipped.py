@@ -108,7 +108,8 @@ def _how_the_run_went(run_directory):
     if evaluation_path.exists():
         evaluation = json.loads(evaluation_path.read_text())
         how["final_scores"] = {
-            key: evaluation[key] for key in ("fid", "inception_score", "precision", "recall", "class_accuracy")
+            key: evaluation[key]
+            for key in ("fid", "inception_score", "precision", "recall", "class_accuracy", "mean_variety", "mean_intra_fid")
             if key in evaluation
         }
     return how

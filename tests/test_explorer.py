@@ -362,6 +362,24 @@ def test_plot_truncation_tradeoff_runs_truncation_from_large_to_small(tmp_path):
     assert (tmp_path / "tradeoff.png").stat().st_size > 0
 
 
+def test_plot_truncation_tradeoff_draws_variety_and_another_models_curves_beside(tmp_path):
+    def rows(scale):
+        return [
+            {"truncation": t, "inception_score": 3 - t, "fid": 10 * t, "precision": 1 - t / 3, "recall": t / 2,
+             "class_accuracy": 0.5, "variety": scale * t / 2}
+            for t in (0.25, 1.0, 2.0)
+        ]
+
+    figure = explorer.plot_truncation_tradeoff(rows(1.0), other_rows=rows(0.5), other_label="no ortho reg")
+
+    fraction_axes = figure.axes[1]
+    labels = [line.get_label() for line in fraction_axes.get_lines()]
+    assert "variety within a class" in labels and "variety within a class, no ortho reg" in labels
+    assert len(labels) == 8  # four measures, for each model
+    other_variety = fraction_axes.get_lines()[labels.index("variety within a class, no ortho reg")]
+    np.testing.assert_allclose(other_variety.get_ydata(), [0.0625, 0.25, 0.5])
+
+
 # ---------------------------------------------------------------- nearest training images
 
 
