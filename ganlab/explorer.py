@@ -412,7 +412,7 @@ def plot_truncation_tradeoff(rows, title=None, path=None, other_rows=None, other
     if not rows:
         raise ValueError("rows must hold at least one row of truncation_tradeoff. Received: rows=[]")
     truncations = [float(row["truncation"]) for row in rows]
-    figure, (score_axes, fraction_axes) = plt.subplots(1, 2, figsize=(11, 3.8))
+    figure, (score_axes, fraction_axes) = plt.subplots(1, 2, figsize=(11, 5.2 if other_rows else 3.8))
     score_line = score_axes.plot(
         truncations, [row["inception_score"] for row in rows], "o-", color="C0", label="Inception-style score (higher: better)"
     )
@@ -442,7 +442,11 @@ def plot_truncation_tradeoff(rows, title=None, path=None, other_rows=None, other
         )
     fraction_axes.set_ylim(-0.02, max(1.02, *(row.get("variety", 0) + 0.05 for row in rows)))
     fraction_axes.set_title("Fidelity and variety")
-    fraction_axes.legend(loc="best", fontsize="small")
+    if other_rows:
+        # Eight lines: the legend goes below the plot, where it hides none of them.
+        fraction_axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="x-small")
+    else:
+        fraction_axes.legend(loc="best", fontsize="small")
     for axes in (score_axes, fraction_axes):
         axes.set_xlabel("truncation (more variety  <-  ->  more fidelity)")
         # From the largest truncation on the left to the smallest on the right, in any order given.
