@@ -10,9 +10,14 @@ One training step, on a batch of real images and their labels:
    (``ganlab.regularizers.generator_orthogonal_penalty``).
 3. Update the exponential moving average (EMA) of G's weights.
 
+With a DiffAugment policy (``compile(augment=...)``, ``ganlab.augment``), every
+image D sees in steps 1 and 2, real or fake, goes through the same kind of
+random differentiable transformation T first (not BigGAN's; Zhao et al. 2020,
+for data-limited training such as the 4,000 offline MNIST digits).
+
 ```
-L_D = mean(relu(1 - D(x, y))) + mean(relu(1 + D(G(z, e(c)), c)))       c ~ U{0, ..., K - 1}
-L_G = -mean(D(G(z, e(c)), c)) + beta * sum_W ||W^T W ⊙ (1 - I)||_F^2
+L_D = mean(relu(1 - D(T(x), y))) + mean(relu(1 + D(T(G(z, e(c))), c)))       c ~ U{0, ..., K - 1}
+L_G = -mean(D(T(G(z, e(c))), c)) + beta * sum_W ||W^T W ⊙ (1 - I)||_F^2      T = identity without a policy
 ```
 
 Sampling uses the EMA generator, whose batch-norm statistics need care: the
