@@ -260,6 +260,32 @@ def test_a_few_train_steps_move_both_networks_with_finite_losses_and_every_metri
     assert not np.array_equal(numpy(gan.generator.shared_embedding.embeddings), generator_before[0])
 
 
+def test_with_diffaugment_d_sees_every_image_augmented_in_its_steps_and_in_gs(monkeypatch):
+    from ganlab import augment
+
+    gan = make_gan(augment="translation,cutout")
+    seen = []
+
+    def recording_augment(images, policy, seed=None):
+        seen.append((tuple(images.shape), policy))
+        return images * 0.5  # a visible change: D must get this, not the images
+
+    monkeypatch.setattr(augment, "diff_augment", recording_augment)
+    discriminator_inputs = []
+    call = gan.discriminator.call
+    monkeypatch.setattr(
+        gan.discriminator, "call",
+        lambda inputs, training=False: discriminator_inputs.append(numpy(inputs[0])) or call(inputs, training=training),
+    )
+
+    gan.fit(labelled_batches(batch_size=8), steps_per_epoch=1, epochs=1, verbose=0)
+
+    # Two D steps on real + fake together (16 images), then G's step on 8 fakes.
+    assert seen == [((16, 32, 32, 1), ("translation", "cutout"))] * 2 + [((8, 32, 32, 1), ("translation", "cutout"))]
+    assert all(np.abs(images).max() <= 0.5 + 1e-6 for images in discriminator_inputs)
+    assert make_gan().augment_policy == ()  # BigGAN itself: no augmentation
+
+
 def test_fake_classes_are_drawn_uniformly_and_the_d_loss_is_the_hinge_loss(tiny_gan):
     labels = numpy(tiny_gan.sample_labels(2000))
 
