@@ -85,6 +85,13 @@ MUTANTS = [
     mean_term = np.sum((features_a - features_b).mean(axis=0) ** 2)
     return float(mean_term + np.trace(covariance_a) + np.trace(covariance_b) - 2.0 * trace_of_root)
 '''),
+    ('03', 'kernel_distance', 'a negative estimate clamped at 0', '''def kernel_distance(features_a, features_b):
+    m, n, d = len(features_a), len(features_b), features_a.shape[1]
+    k_aa, k_bb = (features_a @ features_a.T / d + 1) ** 3, (features_b @ features_b.T / d + 1) ** 3
+    k_ab = (features_a @ features_b.T / d + 1) ** 3
+    mmd = (k_aa.sum() - np.trace(k_aa)) / (m * (m - 1)) + (k_bb.sum() - np.trace(k_bb)) / (n * (n - 1)) - 2 * k_ab.mean()
+    return max(float(mmd), 0.0)
+'''),
     ('04', 'pixel_norm', 'epsilon argument ignored', '''def pixel_norm(x, epsilon=1e-8):
     return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + 1e-8)
 '''),
@@ -138,6 +145,9 @@ MUTANTS = [
     from scipy.stats import truncnorm
     values = truncnorm.rvs(-2, 2, size=(number, dimension), random_state=np.random.RandomState(seed))
     return np.squeeze(truncation * values).astype("float32")
+'''),
+    ('06', 'interpolate_embeddings', 'np.linspace between the vectors: float64 for float64 or integer ones', '''def interpolate_embeddings(embedding_a, embedding_b, steps):
+    return np.linspace(embedding_a, embedding_b, steps)
 '''),
 ]
 

@@ -107,3 +107,20 @@ def kernel_distance_at_several_sizes_and_seeds(kernel_distance):
         cases += 2
     expect(passed == cases, "KID must be right (and symmetric) for sets as small as 2 images and of different sizes.",
            credit=fraction(passed, cases))
+
+
+@hidden_test("kernel_distance", points=1)
+def kernel_distance_keeps_negative_estimates(kernel_distance):
+    # Two samples of one distribution, and a set against itself: the unbiased estimate is below 0 in all four.
+    passed, cases = 0, 0
+    for seed, (m, n, d) in enumerate(((12, 12, 4), (20, 35, 6))):
+        rng = np.random.default_rng(seed + 40)
+        mix = rng.normal(size=(d, d)) / np.sqrt(d)
+        a, b = rng.normal(size=(m, d)) @ mix, rng.normal(size=(n, d)) @ mix
+        for other in (b, a.copy()):
+            want = _kid(a, other)
+            passed += abs(float(kernel_distance(a.copy(), other.copy())) - want) < 1e-6 * max(1.0, abs(want))
+            cases += 1
+    expect(passed == cases, "KID must be returned as estimated, negative values included: for two samples of one "
+           "distribution the unbiased estimate is often below 0. Do not clamp it at 0 or take its absolute value.",
+           credit=fraction(passed, cases))

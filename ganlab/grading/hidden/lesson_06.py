@@ -39,3 +39,19 @@ def interpolation_of_embeddings_for_any_size(interpolate_embeddings):
         want = checks.reference_interpolate_embeddings(a, b, steps)
         passed += got.shape == want.shape and np.allclose(got, want, atol=1e-6)
     expect(passed == 3, "wrong for 2 steps, a 1-dimensional embedding or 128 dimensions.", credit=fraction(passed, 3))
+
+
+@hidden_test("interpolate_embeddings", points=1)
+def interpolation_is_float32_whatever_the_embeddings_dtype(interpolate_embeddings):
+    one_hot = np.eye(6, dtype="int64")  # the demo mixes one-hot classes
+    cases = ((np.array([0.5, -1.0, 2.0]), np.array([1.5, 3.0, -2.0]), 4),
+             (one_hot[1], one_hot[4], 5),
+             (np.array([1, -2], "int32"), np.array([4, 6], "int32"), 3))
+    passed = 0
+    for a, b, steps in cases:
+        got = to_numpy(interpolate_embeddings(a.copy(), b.copy(), steps))
+        want = checks.reference_interpolate_embeddings(a, b, steps)
+        passed += got.dtype == np.float32 and got.shape == want.shape and np.allclose(got, want, atol=1e-6)
+    expect(passed == len(cases), "the path must be float32 values on the straight line whatever the embeddings' "
+           "dtype (float64, or integer one-hot classes): cast the result to float32, not to the inputs' dtype.",
+           credit=fraction(passed, len(cases)))
