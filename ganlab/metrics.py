@@ -531,6 +531,16 @@ def real_features_and_probabilities(dataset_name, source="auto", backbone="domai
     return _real_cache[key]
 
 
+def real_test_labels(dataset_name, source="auto"):
+    """The classes of the real test images that ``real_features_and_probabilities`` scores (cached in memory)."""
+    from ganlab import data
+
+    key = (dataset_name, str(source), "labels")
+    if key not in _real_cache:
+        _real_cache[key] = data.load_images(dataset_name, source=source, split="test")[1]
+    return _real_cache[key]
+
+
 def evaluate_images(
     images,
     dataset_name,
@@ -590,9 +600,7 @@ def evaluate_images(
         labels = np.asarray(labels).reshape(-1)
         results["class_accuracy"] = class_accuracy(fake_probabilities, labels)
         if real_labels is None and real_images is None:
-            from ganlab import data
-
-            real_labels = data.load_images(dataset_name, source=source, split="test")[1]
+            real_labels = real_test_labels(dataset_name, source)
         if real_labels is not None:
             per_class = per_class_variety_and_fid(fake_features, labels, real_features, real_labels)
             results.update(per_class)
