@@ -105,31 +105,93 @@ def fixed_batches(real_digits):
 
 
 
-@pytest.fixture(scope="session")
-def executed_notebook(tmp_path_factory):
-    """``run(path)``: the course notebook at ``path`` run once per session, as ``ganlab grade`` runs it.
+# How many course notebooks run at once in the background (each in its own kernel
+# process) while the rest of the suite goes on in this process.
+NOTEBOOKS_AT_ONCE = 2
 
-    The first call runs the notebook in a fresh kernel (the grader's executor,
+
+@pytest.fixture(scope="session")
+def notebook_runner(tmp_path_factory):
+    """Runs course notebooks in background kernels, each once per session; ``get(path)`` waits for one.
+
+    Every course notebook runs in a fresh kernel (the grader's executor,
     ``ganlab.grading.kernel.run_notebook``: fast budget, offline, a scratch
-    folder, limits as loose as the notebook tests' were); later calls, from the
-    notebook tests or the grading tests, get the same ``Execution`` back. A
-    full notebook costs tens of seconds: none runs twice in a session.
+    folder, limits as loose as the notebook tests' were). A kernel is a
+    process of its own, so a thread here only waits for it: ``NOTEBOOKS_AT_ONCE``
+    notebooks run at a time, beside the tests of this process, and each
+    kernel's TensorFlow gets one thread, so that the kernels and this process
+    share the cores instead of fighting over them. Outputs are the same with
+    one thread or several (nothing in a notebook depends on speed).
     """
+    from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
 
     from ganlab.grading import kernel, source
 
     # Every output kept (the notebook tests read what the cells printed).
     limits = kernel.Limits(cell_seconds=600, notebook_seconds=3600, memory_bytes=8 * 2**30, output_bytes=2**30)
-    runs = {}
+    one_thread = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    pool = ThreadPoolExecutor(max_workers=NOTEBOOKS_AT_ONCE, thread_name_prefix="notebook")
+    futures = {}
 
-    def run(path):
-        path = Path(path).resolve()
-        if path not in runs:
-            folder = tmp_path_factory.mktemp(path.stem)
-            notebook = source.read_submission(path).notebook
-            runs[path] = kernel.run_notebook(notebook, folder, limits)
-            runs[path].folder = folder
-        return runs[path]
+    def run(path, folder):
+        notebook = source.read_submission(path).notebook
+        execution = kernel.run_notebook(notebook, folder, limits, one_thread)
+        execution.folder = folder
+        return execution
 
-    return run
+    class Runner:
+        def start(self, path):
+            path = Path(path).resolve()
+            if path not in futures:
+                futures[path] = pool.submit(run, path, tmp_path_factory.mktemp(path.stem))
+            return futures[path]
+
+        def get(self, path):
+            return self.start(path).result()
+
+    yield Runner()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def notebooks_started_early(request, notebook_runner):
+    """Starts every course notebook in the background at the first test, when any selected test needs one.
+
+    The notebooks are the slowest part of the suite; started first, they are
+    done (or nearly) by the time their tests run. Longest first, so that the
+    last one to finish does not start last.
+    """
+    from pathlib import Path
+
+    from ganlab import lessons
+
+    root = Path(__file__).resolve().parent.parent
+    needed = set()
+    for item in request.session.items:
+        if "executed_notebook" not in item.fixturenames:
+            continue
+        parameters = getattr(item, "callspec", None)
+        paths = [value for value in (parameters.params.values() if parameters else ()) if str(value).endswith(".ipynb")]
+        # A test parametrized by a notebook needs that one; any other user may need them all.
+        if not paths:
+            paths = lessons.notebook_paths(root)
+        needed.update(Path(path).resolve() for path in paths)
+    for path in sorted(needed, key=_expected_notebook_seconds, reverse=True):
+        notebook_runner.start(path)
+
+
+def _expected_notebook_seconds(path):
+    """A rough order of the notebooks' running times: later lessons train larger models; solutions run every exercise."""
+    return (int(path.name[:2]) if path.name[:2].isdigit() else 0, path.parent.name == "solutions")
+
+
+@pytest.fixture(scope="session")
+def executed_notebook(notebook_runner):
+    """``run(path)``: the course notebook at ``path`` run once per session, as ``ganlab grade`` runs it.
+
+    The notebook tests and the grading tests get the same ``Execution`` (its
+    ``folder`` is where the kernel ran). A full notebook costs tens of seconds:
+    none runs twice in a session.
+    """
+    return notebook_runner.get
