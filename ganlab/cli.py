@@ -9,7 +9,11 @@
 
 Every option is explained by ``ganlab --help`` and ``ganlab SUBCOMMAND --help``.
 A bad value ends with one line naming the option and what it accepts, not a
-traceback.
+traceback: ``ganlab SUBCOMMAND: error: ...`` on stderr, exit status 2.
+No command silently replaces a record: ``ganlab evaluate RUN`` writes
+``evaluation_<N>samples.json`` beside the run's own ``evaluation.json``,
+``ganlab sample`` refuses to write over the run's ``samples.png``/``samples.npz``,
+and every command says which earlier file it replaced.
 """
 
 from __future__ import annotations
@@ -24,8 +28,15 @@ from ganlab import recipes
 TRACKING_CHOICES = ("auto", "online", "offline", "off")
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, with its errors in one line (the usage is one ``--help`` away)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="ganlab",
         description="Train and sample the GANs of the ganlab course.",
         epilog="Budget: GANLAB_FAST=1 runs tiny models for tests; GANLAB_BUDGET=full runs the long GPU schedules.",
@@ -244,9 +255,11 @@ def main(argv=None):
             return _evaluate(arguments, argv)
         if arguments.command == "grade":
             return _grade(arguments)
-    except ValueError as error:
-        # Bad input: one clear line, exit status 2 like argparse's own errors.
-        parser.exit(2, f"ganlab {arguments.command}: error: {error}\n")
+    except (ValueError, FileNotFoundError) as error:
+        # Bad input (a wrong value, a missing file): one clear line, exit status 2
+        # like argparse's own errors, without a traceback.
+        message = " ".join(str(error).split())
+        parser.exit(2, f"ganlab {arguments.command}: error: {message}\n")
     except KeyboardInterrupt:
         parser.exit(130, "ganlab: interrupted; the last checkpoint is kept: continue with --resume\n")
     return 0
@@ -307,6 +320,8 @@ def _train(arguments, argv):
         # of the recipe's steps": the clock alone decides.
         recipe = dataclasses.replace(recipe, steps=None)
     out = arguments.out or os.path.join("runs", arguments.model)
+    if arguments.resume and not os.path.isdir(out):
+        raise ValueError(f"--resume: there is no run folder {out} to continue (check --out).")
     command = ["ganlab"] + list(sys.argv[1:] if argv is None else argv)
     runs.train_run(
         recipe,
@@ -339,15 +354,22 @@ def _sample(arguments):
         raise ValueError(f"--truncation must be positive. Received: {arguments.truncation}")
     if arguments.interpolate and arguments.truncation_sweep:
         raise ValueError("give --interpolate or --truncation-sweep, not both.")
-    gan, dataset_name = shipped.load_model(arguments.run)
+    for value in arguments.truncation_sweep or ():
+        if value <= 0:
+            raise ValueError(f"--truncation-sweep values must be positive. Received: {value}")
     if arguments.out:
         prefix = Path(arguments.out)
     elif Path(arguments.run).is_dir():
         prefix = Path(arguments.run) / f"sampled_seed{arguments.seed}"
     else:
         prefix = Path(f"{arguments.run}_seed{arguments.seed}")
-    prefix.parent.mkdir(parents=True, exist_ok=True)
     png, npz = prefix.with_suffix(".png"), prefix.with_suffix(".npz")
+    _refuse_run_records(png, npz)
+    gan, dataset_name = shipped.load_model(arguments.run)
+    replaced = [str(path) for path in (png, npz, prefix.with_suffix(".gif")) if path.exists()]
+    if replaced:
+        print(f"ganlab sample: replacing the earlier {', '.join(replaced)}")
+    prefix.parent.mkdir(parents=True, exist_ok=True)
 
     if not hasattr(gan, "cycling_labels"):
         used = [option for option, value in conditional_options.items() if value is not None]
@@ -383,9 +405,6 @@ def _sample(arguments):
         )
         return 0
     if arguments.truncation_sweep:
-        for value in arguments.truncation_sweep:
-            if value <= 0:
-                raise ValueError(f"--truncation-sweep values must be positive. Received: {value}")
         number = arguments.number or 10
         labels = np.full(number, label) if label is not None else gan.cycling_labels(number)
         rows = [gan.generate(number, labels=labels, truncation=value, seed=arguments.seed) for value in arguments.truncation_sweep]
@@ -403,6 +422,16 @@ def _sample(arguments):
     what = f"of class {data.CLASS_NAMES[dataset_name][label]}" if label is not None else "of the classes in turn"
     print(f"ganlab: {number} samples {what} in {png} and {npz}")
     return 0
+
+
+def _refuse_run_records(*paths):
+    """A run's ``samples.png`` and ``samples.npz`` are training's record of it: never written over."""
+    for path in paths:
+        # "checkpoint" is ganlab.runs.CHECKPOINT_FOLDER (not imported here: it would load TensorFlow).
+        if path.name in ("samples.png", "samples.npz") and (path.parent / "checkpoint").is_dir():
+            raise ValueError(
+                f"--out: {path} is the run's own record, written by training; choose another --out."
+            )
 
 
 def _export(arguments):
