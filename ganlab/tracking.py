@@ -169,7 +169,7 @@ class Tracker:
         """
         self._log(
             "log_parameters",
-            lambda experiment: experiment.log_parameters(self._scrub(dict(parameters))),
+            lambda experiment: experiment.log_parameters(self.scrub(dict(parameters))),
         )
 
     def log_metrics(self, metrics, step=None):
@@ -220,7 +220,7 @@ class Tracker:
     def log_other(self, key, value):
         """Log one named value that is not a metric, e.g. ``("dataset", "mnist")``."""
         self._log(
-            "log_other", lambda experiment: experiment.log_other(str(key), self._scrub(value))
+            "log_other", lambda experiment: experiment.log_other(str(key), self.scrub(value))
         )
 
     def log_command(self, argv=None):
@@ -232,6 +232,20 @@ class Tracker:
         """
         arguments = sys.argv if argv is None else argv
         self.log_other("command", shlex.join(str(argument) for argument in arguments))
+
+    def scrub(self, value):
+        """``value`` with the API key replaced by "***" in every string inside it.
+
+        For what is written elsewhere than Comet, such as the command that
+        a checkpoint records.
+        """
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, dict):
+            return {key: self.scrub(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.scrub(item) for item in value)
+        return value
 
     # -- ending ----------------------------------------------------------------
 
@@ -362,16 +376,6 @@ class Tracker:
             file=sys.stderr,
         )
 
-    def _scrub(self, value):
-        """Remove the API key from every string inside ``value``."""
-        if isinstance(value, str):
-            return self._redact(value)
-        if isinstance(value, dict):
-            return {key: self._scrub(item) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(self._scrub(item) for item in value)
-        return value
-
     def _find_archive(self):
         """The zip that Comet wrote for this experiment, or None.
 
@@ -424,7 +428,9 @@ def start_experiment(
     if mode not in TRACKING_MODES:
         raise ValueError(f"tracking mode must be one of {TRACKING_MODES}, not {mode!r}")
     if mode == "off":
-        return Tracker()
+        # Nothing goes to Comet, but what the run writes itself (its checkpoint's
+        # command) is still scrubbed of a key in the environment.
+        return Tracker(redact=_make_redactor(os.environ.get("COMET_API_KEY")))
 
     try:
         comet_ml = _import_comet()

@@ -148,6 +148,7 @@ def test_off_logs_nothing_and_writes_nothing(isolated_comet):
     tracker.log_other("k", "v")
     tracker.log_command(["ganlab"])
     assert (tracker.mode, tracker.key, tracker.url) == ("off", None, None)
+    assert tracker.scrub("nothing secret") == "nothing secret"
     assert tracker.end() is None and tracker.archive_path is None
     assert not run_directory.exists()
 
@@ -234,10 +235,17 @@ def test_api_key_in_logged_parameters_command_and_image_name_is_redacted_in_the_
     tracker.log_image(np.zeros((4, 4)), name=f"grid {FAKE_API_KEY}", step=0)
     messages, files = read_archive(tracker.end())
 
+    assert tracker.scrub(["ganlab", f"--set=comment={FAKE_API_KEY}", 3]) == ["ganlab", "--set=comment=***", 3]
     assert logged_parameters(messages) == {"note": "key=***"}
     assert logged_others(messages)["command"] == "ganlab train dcgan --set comment=***"
     assert not any(FAKE_API_KEY.encode() in content for content in files.values())
     assert FAKE_API_KEY.encode() not in all_bytes_under(isolated_comet)
+
+
+def test_tracking_off_still_scrubs_the_key_from_what_the_run_writes_itself(isolated_comet, monkeypatch):
+    monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
+    tracker = start_experiment("off", run_directory=isolated_comet)
+    assert tracker.scrub(["ganlab", "train", f"--set=comment={FAKE_API_KEY}"]) == ["ganlab", "train", "--set=comment=***"]
 
 
 def test_online_without_api_key_says_so_and_logs_offline(isolated_comet, capfd):
