@@ -133,3 +133,28 @@ def executed_notebook(tmp_path_factory):
         return runs[path]
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def comet_server_out_of_reach():
+    """Comet's server is a closed port on this machine for the whole session.
+
+    No test may talk to comet.com; should one start an online experiment by
+    mistake (a key on the machine running the tests), ganlab's reachability
+    check refuses it at once, instead of a Comet thread retrying in the
+    background and printing "Failed to establish a connection" after the
+    session. Tests of ganlab.tracking set their own Comet environment (this
+    fixture's value is the address, for them to use).
+    """
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))  # a free port, closed again: connections are refused
+        port = probe.getsockname()[1]
+    previous = os.environ.get("COMET_URL_OVERRIDE")
+    os.environ["COMET_URL_OVERRIDE"] = f"http://127.0.0.1:{port}/clientlib/"
+    yield os.environ["COMET_URL_OVERRIDE"]
+    if previous is None:
+        os.environ.pop("COMET_URL_OVERRIDE", None)
+    else:
+        os.environ["COMET_URL_OVERRIDE"] = previous

@@ -187,9 +187,29 @@ CLI_ROWS = [
 ]
 
 
+LOADED_MODELS = {}
+
+
+@pytest.fixture
+def shipped_models_loaded_once(monkeypatch):
+    """``shipped.load_model`` loads each shipped BigGAN once for the whole table (it takes seconds)."""
+    from ganlab import shipped
+
+    real_load_model = shipped.load_model
+
+    def load_model(model, directory=None):
+        if model not in shipped.SHIPPED_MODELS:
+            return real_load_model(model, directory)
+        if model not in LOADED_MODELS:
+            LOADED_MODELS[model] = real_load_model(model, directory)
+        return LOADED_MODELS[model]
+
+    monkeypatch.setattr(shipped, "load_model", load_model)
+
+
 @pytest.mark.parametrize("arguments, substring", CLI_ROWS)
 def test_bad_input_to_the_command_exits_2_with_one_line_naming_the_option(
-    arguments, substring, files, tmp_path, capsys, monkeypatch, offline
+    arguments, substring, files, tmp_path, capsys, monkeypatch, offline, shipped_models_loaded_once
 ):
     monkeypatch.chdir(tmp_path)  # where a default --out would go
     if arguments[-2:] == ["--out", "{files}/run/samples"]:

@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -153,21 +152,13 @@ def test_off_logs_nothing_and_writes_nothing(isolated_comet):
     assert not run_directory.exists()
 
 
-def closed_loopback_url():
-    """A Comet server address on this machine where nothing listens: connections are refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/clientlib/"
-
-
 def test_online_with_bad_key_and_unreachable_server_logs_offline_without_starting_comet_online(
-    isolated_comet, monkeypatch, capfd
+    isolated_comet, monkeypatch, capfd, comet_server_out_of_reach
 ):
     monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
-    # Loopback, not the internet: the tests never reach out, and an online
+    # A closed port on this machine, not the internet (see conftest.py): an online
     # experiment left retrying would print its errors after the test session.
-    monkeypatch.setenv("COMET_URL_OVERRIDE", closed_loopback_url())
+    monkeypatch.setenv("COMET_URL_OVERRIDE", comet_server_out_of_reach)
     comet_ml = tracking._import_comet()
     real_start = comet_ml.start
     online_starts = []
