@@ -366,9 +366,9 @@ def _sample(arguments):
     png, npz = prefix.with_suffix(".png"), prefix.with_suffix(".npz")
     _refuse_run_records(png, npz)
     gan, dataset_name = shipped.load_model(arguments.run)
+    # Said in the last line, once the new files are written: a bad --class stops before any is replaced.
     replaced = [str(path) for path in (png, npz, prefix.with_suffix(".gif")) if path.exists()]
-    if replaced:
-        print(f"ganlab sample: replacing the earlier {', '.join(replaced)}")
+    replacing = f" (replacing the earlier {', '.join(replaced)})" if replaced else ""
     prefix.parent.mkdir(parents=True, exist_ok=True)
 
     if not hasattr(gan, "cycling_labels"):
@@ -379,7 +379,7 @@ def _sample(arguments):
         images = gan.generate(number, seed=arguments.seed)
         viz.save_image_grid(images, png)
         np.savez_compressed(npz, images=images)
-        print(f"ganlab: {number} samples in {png} and {npz}")
+        print(f"ganlab: {number} samples in {png} and {npz}{replacing}")
         return 0
 
     from ganlab import data, explorer
@@ -401,7 +401,7 @@ def _sample(arguments):
         names = data.CLASS_NAMES[dataset_name]
         print(
             f"ganlab: {number} interpolations from {names[class_a]} to {names[class_b]} in {images.shape[1]} steps: "
-            f"{png} (one per row), {gif} and {npz}"
+            f"{png} (one per row), {gif} and {npz}{replacing}"
         )
         return 0
     if arguments.truncation_sweep:
@@ -412,7 +412,10 @@ def _sample(arguments):
         viz.save_image_grid(images, png, columns=number)
         np.savez_compressed(npz, images=images, labels=np.tile(labels, len(rows)),
                             truncations=np.repeat(arguments.truncation_sweep, number))
-        print(f"ganlab: one row per truncation {arguments.truncation_sweep}, {number} images each, in {png} and {npz}")
+        print(
+            f"ganlab: one row per truncation {arguments.truncation_sweep}, {number} images each, in {png} and {npz}"
+            f"{replacing}"
+        )
         return 0
     number = arguments.number or 64
     labels = np.full(number, label) if label is not None else gan.cycling_labels(number)
@@ -420,7 +423,7 @@ def _sample(arguments):
     viz.save_image_grid(images, png, columns=10 if label is None else None)
     np.savez_compressed(npz, images=images, labels=labels)
     what = f"of class {data.CLASS_NAMES[dataset_name][label]}" if label is not None else "of the classes in turn"
-    print(f"ganlab: {number} samples {what} in {png} and {npz}")
+    print(f"ganlab: {number} samples {what} in {png} and {npz}{replacing}")
     return 0
 
 

@@ -242,3 +242,15 @@ def test_evaluate_of_a_run_keeps_the_evaluation_json_that_training_wrote(tmp_pat
     printed = capsys.readouterr().out
     assert f"results in {run / 'evaluation_8samples.json'}" in printed
     assert f"replacing the earlier {run / 'evaluation_8samples.json'}" in printed
+
+
+def test_sample_says_which_earlier_files_it_replaced(tmp_path, capsys, shipped_models_loaded_once):
+    prefix = tmp_path / "sheet"
+    assert cli.main(["sample", "biggan-mnist", "--number", "2", "--out", str(prefix)]) == 0
+    assert "replacing" not in capsys.readouterr().out
+
+    assert cli.main(["sample", "biggan-mnist", "--number", "3", "--out", str(prefix)]) == 0
+    printed = capsys.readouterr().out
+    assert f"(replacing the earlier {prefix}.png, {prefix}.npz)" in printed
+    with np.load(f"{prefix}.npz") as arrays:
+        assert len(arrays["images"]) == 3
