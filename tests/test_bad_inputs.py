@@ -156,6 +156,10 @@ CLI_ROWS = [
     cli_row("train: --set without =", ["train", "dcgan", "--set", "d_steps"], "--set takes NAME=VALUE"),
     cli_row("train: --set not a number", ["train", "dcgan", "--set", "d_steps=two"], "--set d_steps"),
     cli_row("train: unknown source", ["train", "dcgan", "--source", "web"], "source='web'"),
+    cli_row(
+        "train: batch larger than the data",
+        ["train", "dcgan", "--batch-size", "100000", "--tracking", "off", "--out", "{files}/big_batch"], "batch_size=100000",
+    ),
     cli_row("train: --resume of a missing folder", ["train", "dcgan", "--resume", "--out", "{files}/missing"], "--resume"),
     # ganlab sample
     cli_row("sample: missing run folder", ["sample", "{files}/missing"], "model='{files}/missing'"),
@@ -227,7 +231,7 @@ def shipped_models_loaded_once(monkeypatch):
 
 @pytest.mark.parametrize("arguments, substring", CLI_ROWS)
 def test_bad_input_to_the_command_exits_2_with_one_line_naming_the_option(
-    arguments, substring, files, tmp_path, capsys, monkeypatch, offline, shipped_models_loaded_once
+    arguments, substring, files, tmp_path, capsys, monkeypatch, offline, quick_mlxtend, shipped_models_loaded_once
 ):
     monkeypatch.chdir(tmp_path)  # where a default --out would go
     if arguments[-2:] == ["--out", "{files}/run/samples"]:
