@@ -89,6 +89,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -649,9 +650,17 @@ def _start_online(comet_ml, start_arguments, timeout_seconds, redact):
 
 
 def _comet_server_address(comet_ml):
-    """``(host, port)`` of the Comet server (comet.com, or ``COMET_URL_OVERRIDE``), or None if unknown."""
+    """``(host, port)`` that Comet connects to first, or None if unknown.
+
+    The Comet server (comet.com, or ``COMET_URL_OVERRIDE``), or the proxy in
+    between when one is configured (``HTTPS_PROXY``...): behind a proxy the
+    server itself cannot be reached directly, yet Comet works.
+    """
     try:
         url = urllib.parse.urlsplit(comet_ml.config.get_backend_address(comet_ml.get_config()))
+        proxy = urllib.request.getproxies().get(url.scheme)
+        if proxy and not urllib.request.proxy_bypass(url.hostname):
+            url = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
         return url.hostname, url.port or (443 if url.scheme == "https" else 80)
     except Exception:  # a comet_ml without this function: let comet_ml.start try
         return None

@@ -37,6 +37,10 @@ def isolated_comet(tmp_path, monkeypatch):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     home.mkdir()
+    # Nor a proxy of the machine: the reachability check would ask it instead.
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.setenv("HOME", str(home))  # ~/.comet.config
     monkeypatch.setenv("COMET_CONFIG", str(home / ".comet.config"))
     monkeypatch.chdir(tmp_path)  # Comet also reads ./.comet.config and ./.env
@@ -539,3 +543,11 @@ def test_metric_that_is_not_a_number_is_reported_and_the_experiment_stays_online
     assert tracker.mode == "online" and online.metrics == [({"loss": 0.5}, 1)]
     assert "Comet log_metrics failed (ValueError" in capfd.readouterr().err
     tracker.end()
+
+
+def test_behind_a_proxy_the_reachability_check_asks_the_proxy(isolated_comet, monkeypatch):
+    monkeypatch.setenv("COMET_URL_OVERRIDE", "https://comet.example.org/clientlib/")
+    comet_ml = tracking._import_comet()
+    assert tracking._comet_server_address(comet_ml) == ("comet.example.org", 443)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.org:3128")
+    assert tracking._comet_server_address(comet_ml) == ("proxy.example.org", 3128)
