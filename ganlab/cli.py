@@ -243,6 +243,9 @@ def main(argv=None):
     parser = build_parser()
     arguments = parser.parse_args(argv)
     try:
+        # Seeds go to NumPy and Keras, which take 0 to 2**32 - 1 and would not say which option was wrong.
+        if not 0 <= getattr(arguments, "seed", 0) < 2**32:
+            raise ValueError(f"--seed must be an integer from 0 to 2**32 - 1. Received: {arguments.seed}")
         if arguments.command == "train":
             return _train(arguments, argv)
         if arguments.command == "sample":

@@ -151,6 +151,7 @@ CLI_ROWS = [
     cli_row("train: zero steps", ["train", "dcgan", "--steps", "0"], "--steps must be a positive integer"),
     cli_row("train: negative batch size", ["train", "dcgan", "--batch-size", "-8"], "--batch-size must be"),
     cli_row("train: zero minutes", ["train", "dcgan", "--minutes", "0"], "--minutes must be positive"),
+    cli_row("train: negative seed", ["train", "dcgan", "--seed", "-1"], "--seed must be an integer from 0"),
     cli_row("train: unknown tracking", ["train", "dcgan", "--tracking", "sometimes"], "--tracking"),
     cli_row("train: unknown --set name", ["train", "dcgan", "--set", "colour=red"], "colour"),
     cli_row("train: --set without =", ["train", "dcgan", "--set", "d_steps"], "--set takes NAME=VALUE"),
@@ -164,6 +165,7 @@ CLI_ROWS = [
     # ganlab sample
     cli_row("sample: missing run folder", ["sample", "{files}/missing"], "model='{files}/missing'"),
     cli_row("sample: folder that is not a run", ["sample", "{files}/not_a_run"], "is not a run folder"),
+    cli_row("sample: negative seed", ["sample", "biggan-mnist", "--seed", "-3"], "--seed must be an integer from 0"),
     cli_row("sample: zero images", ["sample", "biggan-mnist", "--number", "0"], "--number must be a positive"),
     cli_row("sample: zero truncation", ["sample", "biggan-mnist", "--truncation", "0"], "--truncation must be positive"),
     cli_row("sample: class out of range", ["sample", "biggan-mnist", "--class", "10"], "category='10'"),
