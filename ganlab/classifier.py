@@ -112,25 +112,16 @@ def prepare_images(images):
 
     Raises:
         ValueError: images that are not ``(N, H, W)`` or ``(N, H, W, 1)``
-            square arrays, or that are clearly not in [-1, 1].
+            square arrays of floats, or that are clearly not in [-1, 1]
+            (``ganlab.data.check_images``: pixels in 0..255 would be scored as
+            if the images were all white).
     """
-    images = np.asarray(images, dtype=np.float32)
+    images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., np.newaxis]  # [N, H, W] -> [N, H, W, 1]
-    if images.ndim != 4 or images.shape[-1] != 1 or images.shape[1] != images.shape[2]:
-        raise ValueError(
-            "images must be square grayscale images of shape (N, H, W, 1) or (N, H, W). "
-            f"Received: images.shape={images.shape}"
-        )
-    if len(images) == 0:
-        raise ValueError(f"images must hold at least one image. Received: images.shape={images.shape}")
-    # A little slack for rounding. Pixels in 0..255 are refused: they would be
-    # scored as if the images were all white.
-    if images.min() < -1.01 or images.max() > 1.01:
-        raise ValueError(
-            "images must be in [-1, 1] (like ganlab.data.load_images and a tanh generator). "
-            f"Received: values from {images.min():.3g} to {images.max():.3g}"
-        )
+    images = data.check_images(images, channels=(1,))
+    if images.shape[1] != images.shape[2]:
+        raise ValueError(f"images must be square, (N, H, H, 1). Received: images.shape={images.shape}")
     size = images.shape[1]
     if size == IMAGE_SIZE:
         return images

@@ -9,7 +9,11 @@
 
 Every option is explained by ``ganlab --help`` and ``ganlab SUBCOMMAND --help``.
 A bad value ends with one line naming the option and what it accepts, not a
-traceback.
+traceback: ``ganlab SUBCOMMAND: error: ...`` on stderr, exit status 2.
+No command silently replaces a record: ``ganlab evaluate RUN`` writes
+``evaluation_<N>samples.json`` beside the run's own ``evaluation.json``,
+``ganlab sample`` refuses to write over the run's ``samples.png``/``samples.npz``,
+and every command says which earlier file it replaced.
 """
 
 from __future__ import annotations
@@ -24,8 +28,15 @@ from ganlab import recipes
 TRACKING_CHOICES = ("auto", "online", "offline", "off")
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, with its errors in one line (the usage is one ``--help`` away)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="ganlab",
         description="Train and sample the GANs of the ganlab course.",
         epilog="Budget: GANLAB_FAST=1 runs tiny models for tests; GANLAB_BUDGET=full runs the long GPU schedules.",
@@ -232,6 +243,9 @@ def main(argv=None):
     parser = build_parser()
     arguments = parser.parse_args(argv)
     try:
+        # Seeds go to NumPy and Keras, which take 0 to 2**32 - 1 and would not say which option was wrong.
+        if not 0 <= getattr(arguments, "seed", 0) < 2**32:
+            raise ValueError(f"--seed must be an integer from 0 to 2**32 - 1. Received: {arguments.seed}")
         if arguments.command == "train":
             return _train(arguments, argv)
         if arguments.command == "sample":
@@ -244,9 +258,11 @@ def main(argv=None):
             return _evaluate(arguments, argv)
         if arguments.command == "grade":
             return _grade(arguments)
-    except ValueError as error:
-        # Bad input: one clear line, exit status 2 like argparse's own errors.
-        parser.exit(2, f"ganlab {arguments.command}: error: {error}\n")
+    except (ValueError, FileNotFoundError) as error:
+        # Bad input (a wrong value, a missing file): one clear line, exit status 2
+        # like argparse's own errors, without a traceback.
+        message = " ".join(str(error).split())
+        parser.exit(2, f"ganlab {arguments.command}: error: {message}\n")
     except KeyboardInterrupt:
         parser.exit(130, "ganlab: interrupted; the last checkpoint is kept: continue with --resume\n")
     return 0
@@ -307,6 +323,8 @@ def _train(arguments, argv):
         # of the recipe's steps": the clock alone decides.
         recipe = dataclasses.replace(recipe, steps=None)
     out = arguments.out or os.path.join("runs", arguments.model)
+    if arguments.resume and not os.path.isdir(out):
+        raise ValueError(f"--resume: there is no run folder {out} to continue (check --out).")
     command = ["ganlab"] + list(sys.argv[1:] if argv is None else argv)
     runs.train_run(
         recipe,
@@ -339,15 +357,22 @@ def _sample(arguments):
         raise ValueError(f"--truncation must be positive. Received: {arguments.truncation}")
     if arguments.interpolate and arguments.truncation_sweep:
         raise ValueError("give --interpolate or --truncation-sweep, not both.")
-    gan, dataset_name = shipped.load_model(arguments.run)
+    for value in arguments.truncation_sweep or ():
+        if value <= 0:
+            raise ValueError(f"--truncation-sweep values must be positive. Received: {value}")
     if arguments.out:
         prefix = Path(arguments.out)
     elif Path(arguments.run).is_dir():
         prefix = Path(arguments.run) / f"sampled_seed{arguments.seed}"
     else:
         prefix = Path(f"{arguments.run}_seed{arguments.seed}")
-    prefix.parent.mkdir(parents=True, exist_ok=True)
     png, npz = prefix.with_suffix(".png"), prefix.with_suffix(".npz")
+    _refuse_run_records(png, npz)
+    gan, dataset_name = shipped.load_model(arguments.run)
+    # Said in the last line, once the new files are written: a bad --class stops before any is replaced.
+    replaced = [str(path) for path in (png, npz, prefix.with_suffix(".gif")) if path.exists()]
+    replacing = f" (replacing the earlier {', '.join(replaced)})" if replaced else ""
+    prefix.parent.mkdir(parents=True, exist_ok=True)
 
     if not hasattr(gan, "cycling_labels"):
         used = [option for option, value in conditional_options.items() if value is not None]
@@ -357,7 +382,7 @@ def _sample(arguments):
         images = gan.generate(number, seed=arguments.seed)
         viz.save_image_grid(images, png)
         np.savez_compressed(npz, images=images)
-        print(f"ganlab: {number} samples in {png} and {npz}")
+        print(f"ganlab: {number} samples in {png} and {npz}{replacing}")
         return 0
 
     from ganlab import data, explorer
@@ -379,13 +404,10 @@ def _sample(arguments):
         names = data.CLASS_NAMES[dataset_name]
         print(
             f"ganlab: {number} interpolations from {names[class_a]} to {names[class_b]} in {images.shape[1]} steps: "
-            f"{png} (one per row), {gif} and {npz}"
+            f"{png} (one per row), {gif} and {npz}{replacing}"
         )
         return 0
     if arguments.truncation_sweep:
-        for value in arguments.truncation_sweep:
-            if value <= 0:
-                raise ValueError(f"--truncation-sweep values must be positive. Received: {value}")
         number = arguments.number or 10
         labels = np.full(number, label) if label is not None else gan.cycling_labels(number)
         rows = [gan.generate(number, labels=labels, truncation=value, seed=arguments.seed) for value in arguments.truncation_sweep]
@@ -393,7 +415,10 @@ def _sample(arguments):
         viz.save_image_grid(images, png, columns=number)
         np.savez_compressed(npz, images=images, labels=np.tile(labels, len(rows)),
                             truncations=np.repeat(arguments.truncation_sweep, number))
-        print(f"ganlab: one row per truncation {arguments.truncation_sweep}, {number} images each, in {png} and {npz}")
+        print(
+            f"ganlab: one row per truncation {arguments.truncation_sweep}, {number} images each, in {png} and {npz}"
+            f"{replacing}"
+        )
         return 0
     number = arguments.number or 64
     labels = np.full(number, label) if label is not None else gan.cycling_labels(number)
@@ -401,8 +426,18 @@ def _sample(arguments):
     viz.save_image_grid(images, png, columns=10 if label is None else None)
     np.savez_compressed(npz, images=images, labels=labels)
     what = f"of class {data.CLASS_NAMES[dataset_name][label]}" if label is not None else "of the classes in turn"
-    print(f"ganlab: {number} samples {what} in {png} and {npz}")
+    print(f"ganlab: {number} samples {what} in {png} and {npz}{replacing}")
     return 0
+
+
+def _refuse_run_records(*paths):
+    """A run's ``samples.png`` and ``samples.npz`` are training's record of it: never written over."""
+    for path in paths:
+        # "checkpoint" is ganlab.runs.CHECKPOINT_FOLDER (not imported here: it would load TensorFlow).
+        if path.name in ("samples.png", "samples.npz") and (path.parent / "checkpoint").is_dir():
+            raise ValueError(
+                f"--out: {path} is the run's own record, written by training; choose another --out."
+            )
 
 
 def _export(arguments):

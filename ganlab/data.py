@@ -136,6 +136,66 @@ def load_images(name, size=None, source="auto", split="train", verbose=True):
     return images, labels
 
 
+# How far outside [-1, 1] a value may fall (rounding, resizing) before images are
+# refused: pixels in 0..255 must not pass for images that are merely bright.
+RANGE_SLACK = 0.01
+
+
+def check_images(images, name="images", channels=None):
+    """Checks that ``images`` are what ganlab takes, and returns them as float32.
+
+    ganlab's images are float arrays ``(N, H, W, C)`` in [-1, 1] (what
+    ``load_images`` returns and what a tanh generator makes). The usual
+    mistakes are refused with a ``ValueError`` naming the argument: raw
+    ``uint8`` pixels, values in 0..255, one image without its batch axis,
+    NaNs from a diverged generator.
+
+    Args:
+        images: the array to check.
+        name: the argument's name, for the message.
+        channels: the accepted numbers of channels, such as ``(1,)``; None
+            accepts any.
+
+    Returns:
+        ``images`` as a float32 NumPy array.
+
+    Example:
+
+    >>> check_images(np.zeros((2, 28, 28, 1), dtype=np.uint8))
+    Traceback (most recent call last):
+    ...
+    ValueError: images must be floats in [-1, 1], not uint8 pixels: convert them with images / 127.5 - 1. Received: images.dtype=uint8
+    """
+    array = np.asarray(images)
+    if array.dtype.kind in "iub":
+        raise ValueError(
+            f"{name} must be floats in [-1, 1], not {array.dtype} pixels: convert them with {name} / 127.5 - 1. "
+            f"Received: {name}.dtype={array.dtype}"
+        )
+    if array.dtype.kind != "f":
+        raise ValueError(f"{name} must be an array of floats in [-1, 1]. Received: {name}.dtype={array.dtype}")
+    if array.ndim != 4 or len(array) == 0:
+        raise ValueError(
+            f"{name} must have shape (N, H, W, C) with N >= 1 (one image needs its batch axis: {name}[None]). "
+            f"Received: {name}.shape={array.shape}"
+        )
+    if channels is not None and array.shape[-1] not in channels:
+        raise ValueError(
+            f"{name} must have {' or '.join(map(str, channels))} channel(s) on the last axis. "
+            f"Received: {name}.shape={array.shape}"
+        )
+    array = array.astype(np.float32, copy=False)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must hold finite numbers only. Received: NaN or infinite values")
+    low, high = float(array.min()), float(array.max())
+    if low < -1.0 - RANGE_SLACK or high > 1.0 + RANGE_SLACK:
+        raise ValueError(
+            f"{name} must be in [-1, 1] (like load_images and a tanh generator). "
+            f"Received: values from {low:.3g} to {high:.3g}"
+        )
+    return array
+
+
 def make_dataset(
     images,
     labels=None,
@@ -163,8 +223,9 @@ def make_dataset(
     """
     import tensorflow as tf
 
+    images = check_images(images)
     number_of_images = len(images)
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size!r}")
     if drop_remainder and batch_size > number_of_images:
         raise ValueError(

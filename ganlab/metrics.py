@@ -579,8 +579,18 @@ def evaluate_images(
         generator can hope for), ``number_of_samples``,
         ``number_of_real_images``, ``dataset``, ``backbone``.
     """
-    from ganlab import classifier
+    from ganlab import classifier, data
 
+    # Checked before anything is loaded: a wrong argument is told at once.
+    if dataset_name not in data.DATASET_NAMES:
+        raise ValueError(
+            f"Unknown data set name. Expected one of {data.DATASET_NAMES}. Received: dataset_name={dataset_name!r}"
+        )
+    classifier.prepare_images(images)
+    if labels is not None and np.shape(labels) != (len(images),):
+        raise ValueError(
+            f"labels must hold one class per image, shape ({len(images)},). Received: labels.shape={np.shape(labels)}"
+        )
     if real_images is None:
         real_features, real_probabilities = real_features_and_probabilities(dataset_name, source, backbone)
     else:
@@ -628,8 +638,12 @@ def evaluate_samples_file(path, dataset_name=None, number=None, json_path=None, 
         number: how many samples *and* how many real images to use, the same
             number of each, because FID depends on the sample size; default
             as many as both sets have.
-        json_path: where to write the results; default ``evaluation.json``
-            beside the ``.npz``.
+        json_path: where to write the results; default beside the ``.npz``,
+            named by the number of samples: ``evaluation_1000samples.json``
+            for a run's ``samples.npz`` (so that the ``evaluation.json`` that
+            training wrote is kept), ``NAME_evaluation_1000samples.json`` for
+            another ``NAME.npz``. A file already there is replaced, and the
+            message says so.
         source: source of the real images (see ``ganlab.data.load_images``).
 
     Returns:
@@ -637,6 +651,8 @@ def evaluate_samples_file(path, dataset_name=None, number=None, json_path=None, 
         ``samples`` (the file scored), and where it was written.
     """
     import json
+    import pickle
+    import zipfile
     from pathlib import Path
 
     from ganlab import data
@@ -652,17 +668,30 @@ def evaluate_samples_file(path, dataset_name=None, number=None, json_path=None, 
         raise ValueError(f"expected a run folder or an .npz file. Received: {str(path)!r}")
     if not samples_path.exists():
         raise ValueError(f"{samples_path} does not exist.")
-    with np.load(samples_path) as arrays:
-        if "images" not in arrays.files:
-            raise ValueError(f"{samples_path} has no key 'images'. Received keys: {sorted(arrays.files)}")
-        images = arrays["images"]
-        labels = arrays["labels"] if "labels" in arrays.files else None
+    try:
+        with np.load(samples_path) as arrays:
+            if "images" not in arrays.files:
+                raise ValueError(f"{samples_path} has no key 'images'. Received keys: {sorted(arrays.files)}")
+            images = arrays["images"]
+            labels = arrays["labels"] if "labels" in arrays.files else None
+    except (OSError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as error:
+        raise ValueError(
+            f"{samples_path} is not a readable .npz file ({type(error).__name__}: {error})."
+        ) from None
+    except ValueError as error:
+        if "pickled" not in str(error):
+            raise
+        # np.load's answer to a file that is not a zip: it would have to unpickle it.
+        raise ValueError(f"{samples_path} is not a readable .npz file (not a NumPy zip archive).") from None
+    data.check_images(images, name=f"{samples_path.name}['images']")
     if dataset_name is None:
         dataset_name = _dataset_of_run(samples_path.parent) or "mnist"
+    if number is not None and (not isinstance(number, (int, np.integer)) or not 4 <= number <= len(images)):
+        raise ValueError(f"--number must be from 4 to {len(images)} ({len(images)} samples). Received: {number!r}")
     real_images, real_labels = data.load_images(dataset_name, source=source, split="test")
     if number is None:
         number = min(len(images), len(real_images))
-    if not isinstance(number, (int, np.integer)) or not 4 <= number <= min(len(images), len(real_images)):
+    if not 4 <= number <= min(len(images), len(real_images)):
         raise ValueError(
             f"--number must be from 4 to {min(len(images), len(real_images))} ({len(images)} samples, "
             f"{len(real_images)} real test images). Received: {number!r}"
@@ -676,7 +705,12 @@ def evaluate_samples_file(path, dataset_name=None, number=None, json_path=None, 
         real_labels=real_labels[:number],
     )
     results["samples"] = str(samples_path)
-    json_path = Path(json_path) if json_path else samples_path.parent / "evaluation.json"
+    if not json_path:
+        prefix = "" if samples_path.stem == "samples" else f"{samples_path.stem}_"
+        json_path = samples_path.parent / f"{prefix}evaluation_{number}samples.json"
+    json_path = Path(json_path)
+    if json_path.exists():
+        print(f"ganlab evaluate: replacing the earlier {json_path}")
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=2) + "\n")
     return results, json_path

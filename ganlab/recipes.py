@@ -364,6 +364,11 @@ def _validate(recipe):
     if recipe.minutes is not None and recipe.minutes <= 0:
         raise ValueError(f"minutes must be positive. Received: minutes={recipe.minutes!r}")
     from ganlab.augment import parse_policy
+    from ganlab.losses import LOSS_FAMILIES
+
+    # Checked here, not only by GAN.compile: a mistyped `--set loss=...` is told before any network is built.
+    if recipe.loss not in LOSS_FAMILIES:
+        raise ValueError(f"Unknown loss. Expected one of {tuple(LOSS_FAMILIES)}. Received: loss={recipe.loss!r}")
 
     parse_policy(recipe.augment)
     if recipe.augment and recipe.model not in CONDITIONAL_MODELS:

@@ -263,7 +263,8 @@ def train_run(
 
 def run_state(gan, recipe, seed, tracker, command=None):
     """What a checkpoint's ``state.json`` holds besides the step: enough to rebuild and continue the run."""
-    state = {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed, "command": command}
+    # The command is scrubbed of the Comet API key, should one have been typed into it.
+    state = {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed, "command": tracker.scrub(command)}
     if hasattr(gan, "growth_state"):
         state.update(gan.growth_state())  # resolution, phase and alpha, for a reader of the file
     return state

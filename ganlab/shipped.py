@@ -166,6 +166,10 @@ def export_generator(run_directory, name, record=None, directory=None):
         raise ValueError(f"Only BigGAN runs can be shipped. Received: a run of {type(gan).__name__} in {run_directory}")
     gan.recompute_standing_statistics()
     weights_path, record_path = _paths(name, directory)
+    if weights_path.exists() or record_path.exists():
+        # Replacing the shipped model is what export is for; it is said, not silent
+        # (the earlier files stay in the course's git history).
+        print(f"ganlab export: replacing the shipped {weights_path} and {record_path}")
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     gan.sampling_generator().save_weights(weights_path)
     import dataclasses

@@ -30,7 +30,9 @@ off
 ``mode="auto"`` (the default) means online when a key is configured and
 offline otherwise. Online falls back to offline, saying so in one printed
 line, whenever it cannot work: no key, no network, a wrong key, or a Comet
-server that takes longer than ``connect_timeout_seconds`` to answer.
+server that takes longer than ``connect_timeout_seconds`` to answer. An online
+experiment that fails in the middle of a run (the network drops, the server
+answers with an error) continues offline in the same way, under the same key.
 
 Example::
 
@@ -66,16 +68,28 @@ Safety
 * The API key is never printed and never logged; our messages and the text we
   log are scrubbed of it.
 * A Comet error never stops training: each method catches it and prints one
-  warning line (once per method), and training goes on.
+  warning line (once per method), and training goes on. Online, the first
+  error switches the experiment to offline, so that the rest of the run is
+  still recorded (in the run's ``comet/`` folder).
+* Nothing is left talking to Comet after the program ends: each experiment is
+  ended when the program exits (an online one waits at most
+  ``END_TIMEOUT_SECONDS``), and an unreachable server is detected by one short
+  connection attempt before Comet is asked to start, so that no Comet thread
+  is still retrying in the background.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import shlex
+import socket
 import sys
 import threading
+import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -117,9 +131,13 @@ class Tracker:
         key: the experiment key (store it to resume), or None when off.
         url: the experiment's page on comet.com when online, else None.
         archive_path: the offline zip, set by ``end()`` in offline mode, else None.
+
+    ``start_offline(key)``, when given, starts an offline experiment that
+    continues the one with this key: an online experiment that fails in the
+    middle of a run goes on with it.
     """
 
-    def __init__(self, experiment=None, mode="off", offline_directory=None, redact=None):
+    def __init__(self, experiment=None, mode="off", offline_directory=None, redact=None, start_offline=None):
         if mode not in ("online", "offline", "off"):
             raise ValueError(f"mode must be 'online', 'offline' or 'off', not {mode!r}")
         self.mode = mode if experiment is not None else "off"
@@ -129,6 +147,7 @@ class Tracker:
         # function, not as the key itself, so that printing the tracker's
         # attributes cannot show the key.
         self._redact = redact if redact is not None else (lambda text: text)
+        self._start_offline = start_offline
         self._methods_that_failed = set()
         self._ended = False
         self.key = None
@@ -151,7 +170,7 @@ class Tracker:
         """
         self._log(
             "log_parameters",
-            lambda experiment: experiment.log_parameters(self._scrub(dict(parameters))),
+            lambda experiment: experiment.log_parameters(self.scrub(dict(parameters))),
         )
 
     def log_metrics(self, metrics, step=None):
@@ -160,13 +179,16 @@ class Tracker:
         Values may be Python numbers, NumPy scalars or scalar tensors.
         """
 
-        def log(experiment):
+        if self._experiment is None:
+            return
+        try:
             # float() turns NumPy scalars and TensorFlow scalar tensors into
             # plain numbers, which is what Comet stores.
             numbers = {str(name): float(value) for name, value in dict(metrics).items()}
-            experiment.log_metrics(numbers, step=_step_or_none(step))
-
-        self._log("log_metrics", log)
+        except (TypeError, ValueError) as error:  # our caller's mistake, not Comet's
+            self._warn("log_metrics", error)
+            return
+        self._log("log_metrics", lambda experiment: experiment.log_metrics(numbers, step=_step_or_none(step)))
 
     def log_image(self, image, name=None, step=None):
         """Log an image: a path to an image file (PNG, ...) or an array.
@@ -177,13 +199,15 @@ class Tracker:
         [-1, 1]: convert them first with ``(images + 1) / 2``.
         """
 
-        def log(experiment):
-            if isinstance(image, (str, os.PathLike)):
-                experiment.log_image(os.fspath(image), name=name, step=_step_or_none(step))
-            else:
-                experiment.log_image(_to_pil_image(image), name=name, step=_step_or_none(step))
-
-        self._log("log_image", log)
+        if self._experiment is None:
+            return
+        try:
+            picture = os.fspath(image) if isinstance(image, (str, os.PathLike)) else _to_pil_image(image)
+        except (TypeError, ValueError) as error:  # a wrong array: our caller's mistake, not Comet's
+            self._warn("log_image", error)
+            return
+        name = None if name is None else self._redact(str(name))
+        self._log("log_image", lambda experiment: experiment.log_image(picture, name=name, step=_step_or_none(step)))
 
     def log_text(self, text, step=None):
         """Log a piece of text (shown in the experiment's Text tab)."""
@@ -197,7 +221,7 @@ class Tracker:
     def log_other(self, key, value):
         """Log one named value that is not a metric, e.g. ``("dataset", "mnist")``."""
         self._log(
-            "log_other", lambda experiment: experiment.log_other(str(key), self._scrub(value))
+            "log_other", lambda experiment: experiment.log_other(str(key), self.scrub(value))
         )
 
     def log_command(self, argv=None):
@@ -209,6 +233,20 @@ class Tracker:
         """
         arguments = sys.argv if argv is None else argv
         self.log_other("command", shlex.join(str(argument) for argument in arguments))
+
+    def scrub(self, value):
+        """``value`` with the API key replaced by "***" in every string inside it.
+
+        For what is written elsewhere than Comet, such as the command that
+        a checkpoint records.
+        """
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, dict):
+            return {key: self.scrub(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.scrub(item) for item in value)
+        return value
 
     # -- ending ----------------------------------------------------------------
 
@@ -267,13 +305,57 @@ class Tracker:
     # -- internals -------------------------------------------------------------
 
     def _log(self, method_name, log):
-        """Run ``log(experiment)``, turning any error into one printed warning."""
+        """Run ``log(experiment)``, turning any error into one printed warning.
+
+        Online, the first error (or an experiment that Comet has marked dead)
+        switches to offline, and ``log`` is done again there.
+        """
         if self._experiment is None:
             return
         if self._ended:
             self._warn(method_name, RuntimeError("the experiment has already ended"))
             return
-        self._call_comet(method_name, lambda: log(self._experiment))
+        if self.mode == "online" and not getattr(self._experiment, "alive", True):
+            self._continue_offline(method_name, RuntimeError("Comet stopped sending (the experiment is no longer alive)"))
+        else:
+            try:
+                log(self._experiment)
+                return
+            except Exception as error:  # tracking must never stop training
+                if self.mode != "online":
+                    self._warn(method_name, error)
+                    return
+                self._continue_offline(method_name, error)
+        if self._experiment is not None:
+            self._call_comet(method_name, lambda: log(self._experiment))
+
+    def _continue_offline(self, method_name, error):
+        """Leave a failing online experiment for an offline one with the same key (or for "off")."""
+        failed, self._experiment = self._experiment, None
+        message = self._redact(f"{type(error).__name__}: {error}")
+        # The failed experiment is ended in the background without waiting: its
+        # network may be what failed. (It is a daemon thread: it cannot keep
+        # the program alive.)
+        _run_in_background(failed.end, 0, "ganlab-comet-end-failed")
+        try:
+            if self._start_offline is None:
+                raise RuntimeError("no offline folder was given")
+            self._experiment = self._start_offline(self.key)
+        except Exception as offline_error:
+            self.mode = "off"
+            reason = self._redact(f"{type(offline_error).__name__}: {offline_error}")
+            _say(
+                f"warning: Comet online failed during {method_name} ({message}) and offline could not "
+                f"start ({reason}); tracking is off for the rest of the run, training goes on.",
+                file=sys.stderr,
+            )
+            return
+        self.mode = "offline"
+        _say(
+            f"warning: Comet online failed during {method_name} ({message}); the rest of the run is "
+            f"logged offline in {Path(self._offline_directory).resolve()}, training goes on.",
+            file=sys.stderr,
+        )
 
     def _call_comet(self, method_name, function):
         try:
@@ -294,16 +376,6 @@ class Tracker:
             f"further {method_name} errors are not shown.",
             file=sys.stderr,
         )
-
-    def _scrub(self, value):
-        """Remove the API key from every string inside ``value``."""
-        if isinstance(value, str):
-            return self._redact(value)
-        if isinstance(value, dict):
-            return {key: self._scrub(item) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(self._scrub(item) for item in value)
-        return value
 
     def _find_archive(self):
         """The zip that Comet wrote for this experiment, or None.
@@ -348,7 +420,8 @@ def start_experiment(
         experiment_key: the ``tracker.key`` of an earlier run, to continue it
             (see "Resuming" in the module's documentation).
         connect_timeout_seconds: how long to wait for comet.com before
-            falling back to offline.
+            falling back to offline: first for a connection to its server,
+            then for Comet to start the experiment.
 
     Returns:
         A ``Tracker``; also a context manager that ends the experiment.
@@ -356,7 +429,9 @@ def start_experiment(
     if mode not in TRACKING_MODES:
         raise ValueError(f"tracking mode must be one of {TRACKING_MODES}, not {mode!r}")
     if mode == "off":
-        return Tracker()
+        # Nothing goes to Comet, but what the run writes itself (its checkpoint's
+        # command) is still scrubbed of a key in the environment.
+        return Tracker(redact=_make_redactor(os.environ.get("COMET_API_KEY")))
 
     try:
         comet_ml = _import_comet()
@@ -366,6 +441,7 @@ def start_experiment(
 
     api_key = _configured_api_key(comet_ml)
     redact = _make_redactor(api_key)
+    _redact_comet_messages(redact)
 
     if experiment_key is not None and not comet_ml.is_valid_experiment_key(experiment_key):
         _say(
@@ -376,14 +452,20 @@ def start_experiment(
 
     offline_directory = Path(run_directory) / "comet"
     settings = _experiment_settings(comet_ml, offline_directory, experiment_name)
-    start_arguments = dict(
-        project_name=project_name,
-        experiment_key=experiment_key,
-        # "create" makes a new experiment; "get_or_create" continues the one
-        # with this key, or creates it if comet.com does not know it yet.
-        mode="create" if experiment_key is None else "get_or_create",
-        experiment_config=settings,
-    )
+
+    def start_arguments(key):
+        return dict(
+            project_name=project_name,
+            experiment_key=key,
+            # "create" makes a new experiment; "get_or_create" continues the one
+            # with this key, or creates it if comet.com does not know it yet.
+            mode="create" if key is None else "get_or_create",
+            experiment_config=settings,
+        )
+
+    def start_offline(key):
+        offline_directory.mkdir(parents=True, exist_ok=True)  # Comet wants the folder to exist already
+        return comet_ml.start(online=False, **start_arguments(key))
 
     experiment = None
     wants_online = mode == "online" or (mode == "auto" and api_key is not None)
@@ -393,16 +475,14 @@ def start_experiment(
             "(set COMET_API_KEY or run `comet login`); logging offline instead."
         )
     elif wants_online:
-        experiment = _start_online(comet_ml, start_arguments, connect_timeout_seconds, redact)
+        experiment = _start_online(comet_ml, start_arguments(experiment_key), connect_timeout_seconds, redact)
 
     if experiment is not None:
-        tracker = Tracker(experiment, "online", redact=redact)
+        tracker = Tracker(experiment, "online", offline_directory, redact=redact, start_offline=start_offline)
         _say(f"Comet online: {tracker.url}")
     else:
         try:
-            # Comet wants the folder to exist already.
-            offline_directory.mkdir(parents=True, exist_ok=True)
-            experiment = comet_ml.start(online=False, **start_arguments)
+            experiment = start_offline(experiment_key)
         except Exception as error:
             message = redact(f"{type(error).__name__}: {error}")
             _say(f"Comet offline could not start ({message}); tracking is off.")
@@ -449,6 +529,34 @@ def _make_redactor(secret):
     return lambda text: text.replace(secret, "***")
 
 
+class _RedactingFilter(logging.Filter):
+    """Removes the API key from the messages of Comet's own logger.
+
+    Comet hides the key in what it prints, except after the server has refused
+    it ("discard invalid API key so it would be displayed ... without masking",
+    in ``comet_ml._online``): a mistyped key is still a secret.
+    """
+
+    def __init__(self, redact):
+        super().__init__("ganlab-redact")
+        self.redact = redact
+
+    def filter(self, record):
+        record.msg, record.args = self.redact(record.getMessage()), ()
+        if record.exc_info:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def _redact_comet_messages(redact):
+    """Put a ``_RedactingFilter`` on the handlers of Comet's logger (once per key)."""
+    for handler in logging.getLogger("comet_ml").handlers:
+        for old in [item for item in handler.filters if isinstance(item, _RedactingFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(_RedactingFilter(redact))
+
+
 def _experiment_settings(comet_ml, offline_directory, experiment_name):
     """Comet's settings with every automatic capture switched off: we log explicitly."""
     return comet_ml.ExperimentConfig(
@@ -488,9 +596,26 @@ def _start_online(comet_ml, start_arguments, timeout_seconds, redact):
     """An online experiment, or None (after printing why) if Comet cannot be reached.
 
     Without a network, or with a wrong key, ``comet_ml.start`` keeps retrying
-    for about half a minute. It runs in a background thread and we wait at
-    most ``timeout_seconds`` for it.
+    for about half a minute, and prints its errors whenever it gives up (even
+    after our program has moved on). So first one TCP connection to Comet's
+    server is tried; only when it opens is Comet asked to start, in a
+    background thread, and we wait at most ``timeout_seconds`` for each.
     """
+    started = time.monotonic()
+    address = _comet_server_address(comet_ml)
+    if address is not None:
+        finished, _, error = _run_in_background(
+            lambda: socket.create_connection(address, timeout=timeout_seconds).close(),
+            timeout_seconds,
+            "ganlab-comet-reach",
+        )
+        if error is not None or not finished:
+            reason = f"{type(error).__name__}: {error}" if error is not None else "no answer"
+            _say(
+                f"Comet online failed: its server {address[0]}:{address[1]} cannot be reached within "
+                f"{timeout_seconds:g} s ({redact(reason)}). Logging offline instead."
+            )
+            return None
 
     def end_late_experiment(experiment):
         # The connection succeeded after we gave up waiting: end that unused
@@ -502,7 +627,8 @@ def _start_online(comet_ml, start_arguments, timeout_seconds, redact):
 
     finished, experiment, error = _run_in_background(
         lambda: comet_ml.start(online=True, **start_arguments),
-        timeout_seconds,
+        # Both waits together stay within the timeout (with a little time for Comet).
+        max(timeout_seconds - (time.monotonic() - started), 0.1 * timeout_seconds),
         "ganlab-comet-connect",
         use_late_result=end_late_experiment,
     )
@@ -521,6 +647,23 @@ def _start_online(comet_ml, start_arguments, timeout_seconds, redact):
         return experiment
     _say(f"Comet online failed: {reason}. Logging offline instead.")
     return None
+
+
+def _comet_server_address(comet_ml):
+    """``(host, port)`` that Comet connects to first, or None if unknown.
+
+    The Comet server (comet.com, or ``COMET_URL_OVERRIDE``), or the proxy in
+    between when one is configured (``HTTPS_PROXY``...): behind a proxy the
+    server itself cannot be reached directly, yet Comet works.
+    """
+    try:
+        url = urllib.parse.urlsplit(comet_ml.config.get_backend_address(comet_ml.get_config()))
+        proxy = urllib.request.getproxies().get(url.scheme)
+        if proxy and not urllib.request.proxy_bypass(url.hostname):
+            url = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        return url.hostname, url.port or (443 if url.scheme == "https" else 80)
+    except Exception:  # a comet_ml without this function: let comet_ml.start try
+        return None
 
 
 def _run_in_background(function, timeout_seconds, thread_name, use_late_result=None):

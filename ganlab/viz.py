@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ganlab import data
+
 
 def to_unit_range(images):
     """[-1, 1] -> [0, 1], clipped."""
@@ -29,9 +31,9 @@ def image_grid(images, columns=None, gap=2):
     Returns:
         ``(rows*(H+gap)-gap, columns*(W+gap)-gap, C)`` float32 in [0, 1].
     """
-    images = to_unit_range(images)
-    if images.ndim != 4:
-        raise ValueError(f"images must have shape (N, H, W, C). Received: shape={images.shape}")
+    images = to_unit_range(data.check_images(images, channels=(1, 3)))
+    if columns is not None and (isinstance(columns, bool) or not isinstance(columns, (int, np.integer)) or columns < 1):
+        raise ValueError(f"columns must be a positive integer or None. Received: columns={columns!r}")
     number, height, width, channels = images.shape
     columns = columns or math.ceil(math.sqrt(number))
     rows = math.ceil(number / columns)

@@ -105,6 +105,31 @@ def fixed_batches(real_digits):
 
 
 
+@pytest.fixture(scope="session", autouse=True)
+def comet_server_out_of_reach():
+    """Comet's server is a closed port on this machine for the whole session.
+
+    No test may talk to comet.com; should one start an online experiment by
+    mistake (a key on the machine running the tests), ganlab's reachability
+    check refuses it at once, instead of a Comet thread retrying in the
+    background and printing "Failed to establish a connection" after the
+    session. Tests of ganlab.tracking set their own Comet environment (this
+    fixture's value is the address, for them to use).
+    """
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))  # a free port, closed again: connections are refused
+        port = probe.getsockname()[1]
+    previous = os.environ.get("COMET_URL_OVERRIDE")
+    os.environ["COMET_URL_OVERRIDE"] = f"http://127.0.0.1:{port}/clientlib/"
+    yield os.environ["COMET_URL_OVERRIDE"]
+    if previous is None:
+        os.environ.pop("COMET_URL_OVERRIDE", None)
+    else:
+        os.environ["COMET_URL_OVERRIDE"] = previous
+
+
 # How many course notebooks run at once in the background (each in its own kernel
 # process) while the rest of the suite goes on in this process.
 NOTEBOOKS_AT_ONCE = 2
@@ -155,7 +180,7 @@ def notebook_runner(tmp_path_factory):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def notebooks_started_early(request, notebook_runner):
+def notebooks_started_early(request, notebook_runner, comet_server_out_of_reach):
     """Starts every course notebook in the background at the first test, when any selected test needs one.
 
     The notebooks are the slowest part of the suite; started first, they are

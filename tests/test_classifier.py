@@ -47,7 +47,7 @@ def test_prepare_images_of_0_to_255_pixels_raises_value_error():
 
 
 def test_prepare_images_of_colour_images_raises_value_error():
-    with pytest.raises(ValueError, match="square grayscale images"):
+    with pytest.raises(ValueError, match="must have 1 channel"):
         prepare_images(np.zeros((1, 28, 28, 3)))
 
 
@@ -153,7 +153,7 @@ def test_evaluate_command_writes_json_with_sample_sizes(offline_mnist, tmp_path,
     _, _, test_images, test_labels = offline_mnist
     np.savez_compressed(tmp_path / "samples.npz", images=test_images[:300], labels=test_labels[:300])
     assert cli.main(["evaluate", str(tmp_path), "--number", "200"]) == 0
-    results = json.loads((tmp_path / "evaluation.json").read_text())
+    results = json.loads((tmp_path / "evaluation_200samples.json").read_text())
     assert results["number_of_samples"] == results["number_of_real_images"] == 200
     assert results["class_accuracy"] > 0.95
     assert results["inception_score"] > 7.0

@@ -82,8 +82,12 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_from_step_0_a
         ganlab_command() + train_arguments(run), cwd=tmp_path, env=fast_offline_environment(tmp_path),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    # Importing TensorFlow alone takes seconds: a kill this early is before any checkpoint.
-    time.sleep(1.0)
+    # Killed as soon as the run folder exists (a --resume of no folder at all is refused, as a
+    # mistyped --out): loading the data and tracing the first step take seconds more, so this
+    # is before any checkpoint.
+    deadline = time.monotonic() + 120
+    while not run.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=60) == -signal.SIGKILL
     assert training.find_checkpoint(run / "checkpoint") is None

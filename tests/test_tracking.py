@@ -5,7 +5,9 @@ temporary folder, so that a key on the developer's machine changes nothing.
 Offline archives are opened with zipfile to check what was really recorded.
 """
 
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -35,6 +37,10 @@ def isolated_comet(tmp_path, monkeypatch):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     home.mkdir()
+    # Nor a proxy of the machine: the reachability check would ask it instead.
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.setenv("HOME", str(home))  # ~/.comet.config
     monkeypatch.setenv("COMET_CONFIG", str(home / ".comet.config"))
     monkeypatch.chdir(tmp_path)  # Comet also reads ./.comet.config and ./.env
@@ -145,31 +151,96 @@ def test_off_logs_nothing_and_writes_nothing(isolated_comet):
     tracker.log_other("k", "v")
     tracker.log_command(["ganlab"])
     assert (tracker.mode, tracker.key, tracker.url) == ("off", None, None)
+    assert tracker.scrub("nothing secret") == "nothing secret"
     assert tracker.end() is None and tracker.archive_path is None
     assert not run_directory.exists()
 
 
-def test_online_with_bad_key_and_no_network_falls_back_to_offline_quickly_without_leaking_key(
-    isolated_comet, monkeypatch, capfd
+def test_online_with_bad_key_and_unreachable_server_logs_offline_without_starting_comet_online(
+    isolated_comet, monkeypatch, capfd, comet_server_out_of_reach
 ):
     monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
-    started = time.monotonic()
-    tracker = start_experiment(
-        "online", run_directory=isolated_comet / "run", connect_timeout_seconds=2
-    )
-    # A guard against a hang (Comet alone retries for ~30 s), not a benchmark.
-    assert time.monotonic() - started < 20
-    assert tracker.mode == "offline"
+    # A closed port on this machine, not the internet (see conftest.py): an online
+    # experiment left retrying would print its errors after the test session.
+    monkeypatch.setenv("COMET_URL_OVERRIDE", comet_server_out_of_reach)
+    comet_ml = tracking._import_comet()
+    real_start = comet_ml.start
+    online_starts = []
+
+    def start(online=True, **arguments):
+        if online:
+            online_starts.append(arguments)
+        return real_start(online=online, **arguments)
+
+    monkeypatch.setattr(comet_ml, "start", start)
+    tracker = start_experiment("online", run_directory=isolated_comet / "run", connect_timeout_seconds=2)
+    assert tracker.mode == "offline" and online_starts == []
     tracker.log_metrics({"d_loss": 0.5}, step=1)
     tracker.log_text(f"a text that mentions {FAKE_API_KEY}")
     archive_path = tracker.end()
 
     printed = capfd.readouterr()
-    assert "Comet online failed" in printed.out and "offline" in printed.out
+    assert "Comet online failed: its server 127.0.0.1" in printed.out and "offline" in printed.out
     assert FAKE_API_KEY not in printed.out + printed.err
     _, files = read_archive(archive_path)
     assert not any(FAKE_API_KEY.encode() in content for content in files.values())
     assert FAKE_API_KEY.encode() not in all_bytes_under(isolated_comet)
+
+
+def test_online_server_that_does_not_answer_is_given_up_after_the_connect_timeout(
+    isolated_comet, monkeypatch, capfd
+):
+    monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
+
+    def silent_server(address, timeout):
+        time.sleep(30)  # a network that swallows the connection attempt
+
+    monkeypatch.setattr(tracking.socket, "create_connection", silent_server)
+    started = time.monotonic()
+    tracker = start_experiment("online", run_directory=isolated_comet, connect_timeout_seconds=0.2)
+    # A guard against a hang, not a benchmark.
+    assert time.monotonic() - started < 10
+    assert tracker.mode == "offline"
+    assert "cannot be reached within 0.2 s (no answer)" in capfd.readouterr().out
+    tracker.end()
+
+
+def test_comet_messages_about_a_refused_key_do_not_show_the_key(isolated_comet, monkeypatch):
+    monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
+    tracker = start_experiment("offline", run_directory=isolated_comet)
+    # Comet's console handler keeps the stderr of the moment it was set up: read it here instead.
+    console = io.StringIO()
+    for handler in logging.getLogger("comet_ml").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            monkeypatch.setattr(handler, "stream", console)
+    # What comet_ml logs after the server refused a key (it stops masking it then).
+    logging.getLogger("comet_ml._online").error("Invalid API key %s", FAKE_API_KEY)
+    tracker.end()
+    assert "Invalid API key ***" in console.getvalue()
+    assert FAKE_API_KEY not in console.getvalue()
+
+
+def test_api_key_in_logged_parameters_command_and_image_name_is_redacted_in_the_archive(
+    isolated_comet, monkeypatch
+):
+    monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
+    tracker = start_experiment("offline", run_directory=isolated_comet, parameters={"note": f"key={FAKE_API_KEY}"})
+    tracker.log_command(["ganlab", "train", "dcgan", "--set", f"comment={FAKE_API_KEY}"])
+    tracker.log_other("environment", {"COMET_API_KEY": FAKE_API_KEY})
+    tracker.log_image(np.zeros((4, 4)), name=f"grid {FAKE_API_KEY}", step=0)
+    messages, files = read_archive(tracker.end())
+
+    assert tracker.scrub(["ganlab", f"--set=comment={FAKE_API_KEY}", 3]) == ["ganlab", "--set=comment=***", 3]
+    assert logged_parameters(messages) == {"note": "key=***"}
+    assert logged_others(messages)["command"] == "ganlab train dcgan --set comment=***"
+    assert not any(FAKE_API_KEY.encode() in content for content in files.values())
+    assert FAKE_API_KEY.encode() not in all_bytes_under(isolated_comet)
+
+
+def test_tracking_off_still_scrubs_the_key_from_what_the_run_writes_itself(isolated_comet, monkeypatch):
+    monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
+    tracker = start_experiment("off", run_directory=isolated_comet)
+    assert tracker.scrub(["ganlab", "train", f"--set=comment={FAKE_API_KEY}"]) == ["ganlab", "train", "--set=comment=***"]
 
 
 def test_online_without_api_key_says_so_and_logs_offline(isolated_comet, capfd):
@@ -353,3 +424,130 @@ def test_online_experiment_that_connects_too_late_is_ended_and_replaced_by_offli
     late_online = next(experiment for experiment in experiments if experiment.online)
     assert late_online.ended.wait(timeout=10)  # ended in the background, not left open
     tracker.end()
+
+
+class RefusedKey(Exception):
+    """Like comet_ml's InvalidAPIKey, whose message holds the key."""
+
+
+def comet_with_online_start(monkeypatch, start_online):
+    """The real comet_ml, offline as it is, with ``start(online=True)`` replaced by ``start_online``.
+
+    Its server counts as reachable, so ``start_online`` decides what happens.
+    """
+    real = tracking._import_comet()
+
+    def start(online=True, **arguments):
+        return start_online(**arguments) if online else real.start(online=False, **arguments)
+
+    module = types.SimpleNamespace(**{name: getattr(real, name) for name in dir(real) if not name.startswith("_")})
+    module.start = start
+    monkeypatch.setattr(tracking, "_import_comet", lambda: module)
+    monkeypatch.setattr(tracking, "_comet_server_address", lambda comet_ml: None)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RefusedKey(f"Invalid COMET_API_KEY: {FAKE_API_KEY}"),
+        RuntimeError("500 Server Error: Internal Server Error for url: https://www.comet.com/clientlib/"),
+    ],
+    ids=["refused key", "server error"],
+)
+def test_online_start_that_raises_logs_offline_and_prints_the_reason_without_the_key(
+    isolated_comet, monkeypatch, capfd, error
+):
+    monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
+
+    def start_online(**arguments):
+        raise error
+
+    comet_with_online_start(monkeypatch, start_online)
+    tracker = start_experiment("online", run_directory=isolated_comet)
+    assert tracker.mode == "offline"
+    tracker.log_metrics({"loss": 1.0}, step=0)
+    messages, _ = read_archive(tracker.end())
+    assert logged_metrics(messages) == {("loss", 0): 1.0}
+    printed = capfd.readouterr()
+    assert f"Comet online failed: {type(error).__name__}" in printed.out
+    assert FAKE_API_KEY not in printed.out + printed.err
+
+
+class FailingOnlineExperiment(FakeExperiment):
+    """An online experiment that works until the network drops: then every method raises."""
+
+    def __init__(self):
+        super().__init__(online=True)
+        self.failing = False
+
+    def log_metrics(self, metrics, step=None):
+        if self.failing:
+            raise ConnectionError(f"connection to Comet lost (key {FAKE_API_KEY})")
+        super().log_metrics(metrics, step)
+
+    def log_other(self, key, value):
+        if self.failing:
+            raise ConnectionError("connection to Comet lost")
+
+
+def test_online_experiment_failing_mid_run_continues_offline_under_the_same_key(
+    isolated_comet, monkeypatch, capfd
+):
+    monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
+    online = FailingOnlineExperiment()
+    comet_with_online_start(monkeypatch, lambda **arguments: online)
+    tracker = start_experiment("online", run_directory=isolated_comet / "run")
+    assert tracker.mode == "online"
+    tracker.log_metrics({"loss": 1.0}, step=0)
+    online.failing = True
+    for step in (1, 2):
+        tracker.log_metrics({"loss": 1.0 / (step + 1)}, step=step)
+    tracker.log_other("dataset", "mnist")
+    archive_path = tracker.end()
+
+    assert online.metrics == [({"loss": 1.0}, 0)]
+    assert online.ended.wait(timeout=10)  # the failed online experiment is ended, not left open
+    assert tracker.mode == "offline"
+    assert Path(archive_path).name.startswith("0" * 32)  # the online experiment's key: upload joins them
+    messages, _ = read_archive(archive_path)
+    assert logged_metrics(messages) == {("loss", 1): 0.5, ("loss", 2): pytest.approx(1 / 3)}
+    assert logged_others(messages)["dataset"] == "mnist"
+    printed = capfd.readouterr()
+    assert printed.err.count("Comet online failed during log_metrics") == 1
+    assert "logged offline in" in printed.err
+    assert FAKE_API_KEY not in printed.out + printed.err
+
+
+def test_online_experiment_that_comet_marks_dead_continues_offline(isolated_comet, monkeypatch, capfd):
+    online = FakeExperiment(online=True)
+    comet_with_online_start(monkeypatch, lambda **arguments: online)
+    monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
+    tracker = start_experiment("online", run_directory=isolated_comet)
+    online.alive = False  # what Comet does when its connection fails for good
+    tracker.log_metrics({"loss": 0.25}, step=3)
+    messages, _ = read_archive(tracker.end())
+    assert online.metrics == []
+    assert logged_metrics(messages) == {("loss", 3): 0.25}
+    assert "no longer alive" in capfd.readouterr().err
+
+
+def test_metric_that_is_not_a_number_is_reported_and_the_experiment_stays_online(
+    isolated_comet, monkeypatch, capfd
+):
+    online = FakeExperiment(online=True)
+    comet_with_online_start(monkeypatch, lambda **arguments: online)
+    monkeypatch.setenv("COMET_API_KEY", FAKE_API_KEY)
+    tracker = start_experiment("online", run_directory=isolated_comet)
+    tracker.log_metrics({"loss": "high"}, step=0)
+    tracker.log_metrics({"loss": 0.5}, step=1)
+    assert tracker.mode == "online" and online.metrics == [({"loss": 0.5}, 1)]
+    assert "Comet log_metrics failed (ValueError" in capfd.readouterr().err
+    tracker.end()
+
+
+def test_behind_a_proxy_the_reachability_check_asks_the_proxy(isolated_comet, monkeypatch):
+    monkeypatch.setenv("COMET_URL_OVERRIDE", "https://comet.example.org/clientlib/")
+    comet_ml = tracking._import_comet()
+    assert tracking._comet_server_address(comet_ml) == ("comet.example.org", 443)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.org:3128")
+    assert tracking._comet_server_address(comet_ml) == ("proxy.example.org", 3128)

@@ -31,9 +31,15 @@ TRAILING_COLUMNS = ("total", "maximum", "status", "reasons")
 
 
 def find_submissions(paths):
-    """The files to grade: each file given, and every ``*.ipynb`` under each folder given (sorted)."""
+    """The files to grade: each file given, and every ``*.ipynb`` under each folder given (sorted).
+
+    A path that does not exist is refused before anything is graded: it is a
+    typo on the command line, not a student's submission.
+    """
     found = []
     for path in map(Path, paths):
+        if not path.exists():
+            raise FileNotFoundError(f"SUBMISSION {path} does not exist.")
         if path.is_dir():
             found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
         else:
