@@ -7,12 +7,14 @@ quick. The compiled step is exercised by test_training.py and test_cli.py.
 
 import csv
 import json
+import types
 
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
+from ganlab import callbacks as gan_callbacks
 from ganlab import training, viz
 from ganlab.callbacks import Checkpoint, MetricsLogger, SampleGrid, TrainingLimits
 
@@ -197,3 +199,22 @@ def test_checkpoint_callback_saves_when_training_ends_between_its_rounds(fast_ga
 
     assert training.read_checkpoint_state(directory)["step"] == 3
     assert training.read_checkpoint_state(directory)["seed"] == 0
+
+
+def test_a_time_limit_alone_stops_on_the_clock_after_many_steps_whatever_the_recipes_step_count(monkeypatch):
+    # A clock that advances one second per reading: the limit of one minute is
+    # reached at the 60th reading, whatever the machine's speed.
+    seconds = iter(range(10_000))
+    monkeypatch.setattr(gan_callbacks.time, "perf_counter", lambda: float(next(seconds)))
+    limits = gan_callbacks.TrainingLimits(max_steps=None, max_minutes=1)
+    model = types.SimpleNamespace(step=keras.Variable(0, dtype="int64"), stop_training=False)
+    limits.set_model(model)
+
+    limits.on_train_begin()  # reading 0
+    batches = 0
+    while not model.stop_training:
+        limits.on_train_batch_end(batches)  # readings 1, 2, ...
+        batches += 1
+
+    assert batches == 60  # far past the fast recipes' 20-30 steps: no step limit applied
+    assert limits.stopped_because == "reached the time limit of 1 minutes"
