@@ -187,7 +187,9 @@ class BigGAN(training.GAN):
                     training=True,
                 )
                 # Losses in float32 even when the networks compute in float16.
-                real_logits, fake_logits = ops.split(ops.cast(logits, "float32"), [batch_size], axis=0)
+                # Sliced, not ops.split: under a tf.distribute strategy the batch size is a tensor.
+                logits = ops.cast(logits, "float32")
+                real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
                 d_loss = losses.hinge_discriminator_loss(real_logits, fake_logits)
                 d_loss_for_gradients = self.d_optimizer.scale_loss(d_loss / replicas)
             gradients = tape.gradient(d_loss_for_gradients, self.discriminator.trainable_weights)

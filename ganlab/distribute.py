@@ -69,7 +69,13 @@ def strategy_for(devices=None):
         )
     if devices == 1:
         return tf.distribute.get_strategy()
-    return tf.distribute.MirroredStrategy([device.name for device in available[:devices]])
+    names = [device.name for device in available[:devices]]
+    if gpus:
+        return tf.distribute.MirroredStrategy(names)
+    # On CPUs the default all-reduce (collective ops) may pair the two optimizers'
+    # gradient packs in different orders on different replicas, and aborts
+    # ("Shape mismatch in the collective instance"); reducing on one device cannot.
+    return tf.distribute.MirroredStrategy(names, cross_device_ops=tf.distribute.ReductionToOneDevice())
 
 
 def scope(strategy):
