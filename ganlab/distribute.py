@@ -22,9 +22,15 @@ What differs from one device, by design of the networks, not by mistake:
   batch of 64 on 2 replicas is normalized as two batches of 32.
 - The Progressive GAN's minibatch standard deviation is a statistic of the
   replica's images too (its groups are taken within each replica).
+- Dropout masks (the vanilla D) and DiffAugment's transformations (BigGAN)
+  are drawn on each replica from the same seed state: random within a
+  replica, but the replicas repeat each other's draws.
 
-Everything else (the gradient penalty, the EMA of G, spectral norm's u, the
-orthogonal penalty) matches one device; ``tests/test_distribute.py`` checks it.
+The latent vectors, BigGAN's classes and the gradient penalty's mixing
+factors are drawn for the whole batch and shared out (``replica_share``), so
+they are the ones one device draws. Everything else (the gradient penalty, the
+EMA of G, spectral norm's u, the orthogonal penalty, the metrics) matches one
+device; ``tests/test_distribute.py`` checks one step of every model to 1e-5.
 
 Example:
 
@@ -78,6 +84,27 @@ def strategy_for(devices=None):
     return tf.distribute.MirroredStrategy(names, cross_device_ops=tf.distribute.ReductionToOneDevice())
 
 
+def replica_share(draw, batch_size):
+    """This replica's ``batch_size`` rows of ``draw(global batch size)``; ``draw(batch_size)`` on one device.
+
+    Every replica starts its random draws from the same seed state, so R
+    replicas each drawing ``batch_size`` latent vectors would draw the *same*
+    vectors R times. Each replica instead draws the whole global batch and
+    keeps its own share: the replicas' draws differ, and together they are
+    exactly what one device draws for the whole batch.
+
+    Args:
+        draw: a function from a number of rows to a tensor of that many rows.
+        batch_size: rows per replica.
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas == 1:
+        return draw(batch_size)
+    values = draw(batch_size * replicas)
+    start = tf.distribute.get_replica_context().replica_id_in_sync_group * batch_size
+    return values[start : start + batch_size]
+
+
 def scope(strategy):
     """``strategy.scope()``, or a block that changes nothing when ``strategy`` is None."""
     return strategy.scope() if strategy is not None else contextlib.nullcontext()
@@ -99,4 +126,4 @@ def check_batch_sizes(recipe, strategy):
             )
 
 
-__all__ = ["check_batch_sizes", "scope", "strategy_for"]
+__all__ = ["check_batch_sizes", "replica_share", "scope", "strategy_for"]

@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from ganlab import losses, training
+from ganlab import distribute, losses, training
 from ganlab.layers import fade_in
 from ganlab.models.progressive import ProgressiveGenerator, downsample, upsample
 
@@ -229,6 +229,15 @@ class ProgressiveGAN(training.GAN):
             self.alpha.assign(1.0)
         self.make_train_function(force=True)
 
+    def sample_mixing(self, batch_size):
+        """The gradient penalty's mixing factors ``(batch_size, 1, 1, 1)``, uniform in [0, 1), from the model's seed.
+
+        Under a ``tf.distribute`` strategy, this replica's share of the global batch's factors.
+        """
+        return distribute.replica_share(
+            lambda rows: keras.random.uniform((rows, 1, 1, 1), seed=self.seed_generator), batch_size
+        )
+
     def real_images_at(self, images, phase, alpha):
         """Full-size real images as D sees them in ``phase``: downsampled, and faded in a transition."""
         images = downsample(images, self.image_size // phase.resolution)  # [N, R, R, C]
@@ -271,7 +280,7 @@ class ProgressiveGAN(training.GAN):
             with tf.GradientTape() as tape:
                 d_loss, real_scores, fake_scores, penalty = losses.wgan_gp_discriminator_loss(
                     discriminator, real_images, fake_images,
-                    self.gradient_penalty_weight, self.drift_weight, seed=self.seed_generator,
+                    self.gradient_penalty_weight, self.drift_weight, mixing=self.sample_mixing(batch_size),
                     loss_scale=_loss_scale(self.d_optimizer),
                 )
                 d_loss_for_gradients = self.d_optimizer.scale_loss(d_loss / replicas)

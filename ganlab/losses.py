@@ -181,7 +181,7 @@ def drift_penalty(real_logits):
 
 def wgan_gp_discriminator_loss(
     discriminator, real_images, fake_images, gradient_penalty_weight=10.0, drift_weight=0.001, seed=None,
-    loss_scale=None,
+    loss_scale=None, mixing=None,
 ):
     """The progressive GAN's critic loss: WGAN-GP plus the drift term on the real scores.
 
@@ -205,6 +205,7 @@ def wgan_gp_discriminator_loss(
         seed: seed or ``keras.random.SeedGenerator`` of the penalty's mixing factors.
         loss_scale: the loss scale of a float16 critic, for the penalty's
             inner gradient (see ``gradient_penalty``); None without one.
+        mixing: the penalty's mixing factors ``(N, 1, 1, 1)``; drawn from ``seed`` when None.
 
     Returns:
         ``(loss, real_scores, fake_scores, penalty)``: the scalar loss, the
@@ -214,7 +215,7 @@ def wgan_gp_discriminator_loss(
         return ops.cast(discriminator(images), "float32")
 
     real_scores, fake_scores = scores(real_images), scores(fake_images)
-    penalty = gradient_penalty(scores, real_images, fake_images, seed=seed, loss_scale=loss_scale)
+    penalty = gradient_penalty(scores, real_images, fake_images, mixing=mixing, seed=seed, loss_scale=loss_scale)
     loss = (
         wasserstein_discriminator_loss(real_scores, fake_scores)
         + gradient_penalty_weight * ops.cast(penalty, "float32")

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from ganlab import losses, precision
+from ganlab import distribute, losses, precision
 
 CHECKPOINT_WEIGHTS_FILE = "gan.weights.h5"
 CHECKPOINT_STATE_FILE = "state.json"
@@ -161,8 +161,14 @@ class GAN(keras.Model):
         ]
 
     def sample_latent(self, batch_size):
-        """Standard normal latent vectors ``(batch_size, latent_dim)`` from the model's seed."""
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        """Standard normal latent vectors ``(batch_size, latent_dim)`` from the model's seed.
+
+        Under a ``tf.distribute`` strategy, this replica's share of the global
+        batch's vectors (``ganlab.distribute.replica_share``): distinct on every replica.
+        """
+        return distribute.replica_share(
+            lambda rows: keras.random.normal((rows, self.latent_dim), seed=self.seed_generator), batch_size
+        )
 
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data

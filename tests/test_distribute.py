@@ -4,21 +4,25 @@ TensorFlow splits the CPU into two logical devices only before it starts, so
 the comparison runs in a subprocess (as in ``tests/test_spectral_norm.py``);
 one subprocess checks every model, to pay TensorFlow's start-up once.
 
-Randomness is made the same on both sides: the latent vectors (and BigGAN's
-classes, the gradient penalty's mixing factors) are fixed rows of the global
-batch, each replica taking its share. What cannot agree exactly, by design
-(see ``ganlab.distribute``), is left out of the comparison this way:
+Each replica draws the global batch's latent vectors (BigGAN's classes, the
+gradient penalty's mixing factors) and keeps its share
+(``ganlab.distribute.replica_share``), so both sides draw the same ones. What
+cannot agree exactly, by design (see ``ganlab.distribute``), is left out of
+the comparison this way:
 
 - batch norm (DCGAN, BigGAN's G) normalizes by each replica's own batch:
-  their global batch is two copies of one half, whose statistics are the
-  half's, so one device and each replica normalize alike;
+  their global batch (real images, latent vectors, classes) is two copies of
+  one half, whose statistics are the half's, so one device and each replica
+  normalize alike;
 - the Progressive GAN's minibatch stddev groups images within a replica:
   its group size is 1 here (no statistic across images);
-- the vanilla D's dropout masks are drawn per replica: dropout 0 here.
+- the vanilla D's dropout masks and BigGAN's DiffAugment transformations are
+  drawn per replica: dropout 0 and no DiffAugment here.
 """
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -36,17 +40,13 @@ SCRIPT = textwrap.dedent(
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
-    from ganlab import distribute, growing, losses, recipes, runs
+    from ganlab import distribute, growing, recipes, runs
 
     BATCH = 8
-    original_penalty = losses.gradient_penalty
 
     def replica_rows(values):
         # This replica's rows of a global-batch array (all of them on one device).
-        def take(batch_size, *_):
-            index = tf.distribute.get_replica_context().replica_id_in_sync_group
-            return tf.gather(values, tf.range(index * batch_size, (index + 1) * batch_size))
-        return take
+        return lambda batch_size: distribute.replica_share(lambda rows: values[:rows], batch_size)
 
     def recipe_for(model):
         recipe = recipes.get_recipe(model, "fast", batch_size=BATCH, d_steps=1)
@@ -54,6 +54,8 @@ SCRIPT = textwrap.dedent(
             recipe = dataclasses.replace(recipe, network=dataclasses.replace(recipe.network, dropout=0.0))
         if model == "progressive":
             recipe = dataclasses.replace(recipe, network=dataclasses.replace(recipe.network, minibatch_group_size=1))
+        if model == "biggan":
+            recipe = dataclasses.replace(recipe, augment="")
         return recipe
 
     def train_one_step(model, strategy):
@@ -65,15 +67,10 @@ SCRIPT = textwrap.dedent(
         images = random.uniform(-1, 1, (BATCH, size, size, 1)).astype("float32")
         latent = random.standard_normal((BATCH, gan.latent_dim)).astype("float32")
         labels = random.integers(0, 10, BATCH)
-        mixing = random.uniform(size=(BATCH, 1, 1, 1)).astype("float32")
         if model in ("dcgan", "biggan"):  # batch norm: both halves the same (see the test's docstring)
             images, latent, labels = (np.concatenate([a[:half], a[:half]]) for a in (images, latent, labels))
-        gan.sample_latent = replica_rows(tf.constant(latent))
-        if model == "biggan":
+            gan.sample_latent = replica_rows(tf.constant(latent))
             gan.sample_labels = replica_rows(tf.constant(labels, "int32"))
-        take_mixing = replica_rows(tf.constant(mixing))
-        losses.gradient_penalty = lambda d, real, fake, seed=None, loss_scale=None: original_penalty(
-            d, real, fake, mixing=take_mixing(tf.shape(real)[0]), loss_scale=loss_scale)
         inputs = (images, labels) if model == "biggan" else (images,)
         dataset = tf.data.Dataset.from_tensor_slices(inputs).batch(BATCH)
         callbacks = [growing.GrowthCallback(verbose=False)] if recipe.schedule is not None else []
@@ -81,8 +78,9 @@ SCRIPT = textwrap.dedent(
         return {
             "replicas": strategy.num_replicas_in_sync,
             "losses": {name: float(values[-1]) for name, values in history.items()},
-            "weights": {w.path: np.asarray(w.numpy(), "float64").ravel().tolist()
-                        for w in gan.weights if "seed_generator" not in w.path},
+            # Numbered: G and its EMA copy have the same paths.
+            "weights": {f"{index} {w.path}": np.asarray(w.numpy(), "float64").ravel().tolist()
+                        for index, w in enumerate(gan.weights) if "seed_generator" not in w.path},
         }
 
     results = {}
@@ -108,13 +106,7 @@ def one_and_two_replicas():
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "model",
-    [
-        "vanilla", "dcgan", "progressive",
-        # Open: BigGAN's first D loss differs by 1.7% (4.43 on 2 replicas, 4.51 on one device) though
-        # its accuracies agree; the cause (its batch-normed G or its split of D's joint batch) is not found yet.
-        pytest.param("biggan", marks=pytest.mark.xfail(strict=True, reason="2-replica BigGAN step not yet exact")),
-    ],
-)
+["vanilla", "dcgan", "progressive", "biggan"])
 def test_one_train_step_on_two_replicas_gives_the_losses_and_weights_of_one_device(one_and_two_replicas, model):
     one, two = one_and_two_replicas[model]["one"], one_and_two_replicas[model]["two"]
 
@@ -123,10 +115,21 @@ def test_one_train_step_on_two_replicas_gives_the_losses_and_weights_of_one_devi
     for name, value in one["losses"].items():
         np.testing.assert_allclose(two["losses"][name], value, rtol=1e-5, atol=1e-5, err_msg=name)
     assert one["weights"].keys() == two["weights"].keys()
-    for path, values in one["weights"].items():
-        # Weights, optimizer moments, the EMA generator, batch-norm statistics, spectral norm's u.
-        np.testing.assert_allclose(two["weights"][path], values, rtol=1e-5, atol=1e-5, err_msg=path)
-    assert one["weights"]["step"] == [1.0]
+    # Weights, optimizer moments, the EMA generator, batch-norm statistics, spectral norm's u.
+    differing = [
+        path for path, values in one["weights"].items()
+        if not np.allclose(two["weights"][path], values, rtol=1e-5, atol=1e-5)
+    ]
+    # Except where the loss does not depend on a weight: the biases of the convs in BigGAN's G
+    # blocks, whose outputs all reach a batch norm (the next block's, or the output's) that
+    # subtracts every channel's mean. Their gradient is 0 plus round-off, which Adam's first step
+    # turns into a move of about the learning rate in the round-off's direction: only the size
+    # of that move is comparable.
+    no_gradient = [path for path in differing if model == "biggan" and re.search(r"block_\d+x\d+/.*/bias$", path)]
+    assert differing == no_gradient, differing
+    for path in no_gradient:
+        assert np.max(np.abs(two["weights"][path])) <= 8e-4, path  # from 0, at most 2x G's learning rate 4e-4
+    assert [values for path, values in one["weights"].items() if path.endswith(" step")] == [[1.0]]
 
 
 def test_strategy_for_one_device_is_the_default_strategy():
