@@ -78,6 +78,7 @@ def _train(model, policy):
     return gan, history.history, recorder.rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy", MIXED_POLICIES)
 @pytest.mark.parametrize("model", recipes.MODELS)
 def test_every_model_trains_in_mixed_precision_with_finite_weights_and_losses(model, policy):
@@ -121,6 +122,7 @@ def test_in_mixed_precision_samples_and_discriminator_logits_are_float32(model, 
     assert samples.dtype == np.float32 and np.all(np.isfinite(samples))
 
 
+@pytest.mark.slow
 def test_progressive_gan_in_float16_keeps_a_finite_positive_loss_scale_through_every_phase_change():
     gan, history, rows = train_a_few_steps("progressive", "mixed_float16")
 
@@ -151,6 +153,7 @@ def test_reset_optimizer_state_zeroes_adams_moments_but_keeps_the_loss_scale_and
     assert len(moments) == 2 and all(not np.any(v.numpy()) for v in moments)
 
 
+@pytest.mark.slow
 def test_biggan_with_diffaugment_trains_in_float16_with_finite_orthogonal_penalty_and_float32_u():
     gan, history, _ = train_a_few_steps("biggan", "mixed_float16")
 
