@@ -18,6 +18,8 @@ Read it module by module, one concept per file:
 - ``ganlab.tracking``: Comet experiments, online / offline / off.
 - ``ganlab.recipes``: the training recipes and budgets (fast / default / full).
 - ``ganlab.runs``: one training run into one folder (what ``ganlab train`` does).
+- ``ganlab.precision``: mixed precision (float16 / bfloat16 computation, float32 weights).
+- ``ganlab.distribute``: training on several devices (``tf.distribute.MirroredStrategy``).
 - ``ganlab.viz``: image grids, curves, GIFs.
 - ``ganlab.classifier``: the small domain classifier that replaces Inception here.
 - ``ganlab.metrics``: FID, Inception-style score, KID, precision/recall, class accuracy.
@@ -44,6 +46,7 @@ _SUBMODULES = (
     "classifier",
     "conditional",
     "data",
+    "distribute",
     "explorer",
     "growing",
     "layers",
@@ -51,6 +54,7 @@ _SUBMODULES = (
     "losses",
     "metrics",
     "models",
+    "precision",
     "recipes",
     "regularizers",
     "runs",

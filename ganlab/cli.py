@@ -89,6 +89,16 @@ def build_parser():
     )
     train.add_argument("--quiet", action="store_true", help="one line per round instead of a progress bar")
     train.add_argument(
+        "--precision", default=None, metavar="{float32,mixed_float16,mixed_bfloat16}",
+        help="the networks' number format (default: the recipe's, float32); mixed_float16 suits GPUs with "
+        "tensor cores, mixed_bfloat16 TPUs and CPUs with AMX. Recorded in the checkpoint, so a --resume keeps it",
+    )
+    train.add_argument(
+        "--devices", type=int, default=None,
+        help="train on this many devices with tf.distribute.MirroredStrategy, each batch split among them "
+        "(default: every GPU when there are several, else one device)",
+    )
+    train.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
         help="change one recipe field, repeatable: d_learning_rate=2e-4, d_steps=2, augment=translation,cutout, "
         "network.generator_width=48, schedule.batch_sizes=64,64,32,16 (an unknown NAME lists the known ones); "
@@ -301,7 +311,7 @@ def _train(arguments, argv):
             raise ValueError(f"--{name.replace('_', '-')} must be a positive integer. Received: {value}")
     if arguments.minutes is not None and arguments.minutes <= 0:
         raise ValueError(f"--minutes must be positive. Received: {arguments.minutes}")
-    from ganlab import runs
+    from ganlab import distribute, runs
 
     recipe = recipes.get_recipe(
         arguments.model,
@@ -310,6 +320,7 @@ def _train(arguments, argv):
         steps=arguments.steps,
         minutes=arguments.minutes,
         batch_size=arguments.batch_size,
+        precision=arguments.precision,
     )
     if arguments.settings:
         if arguments.resume:
@@ -336,6 +347,7 @@ def _train(arguments, argv):
         command=command,
         # A progress bar needs a terminal; in a log file one line per round reads better.
         verbose=2 if arguments.quiet or not sys.stdout.isatty() else 1,
+        strategy=distribute.strategy_for(arguments.devices),
     )
     return 0
 

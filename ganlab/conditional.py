@@ -39,7 +39,7 @@ import tensorflow as tf
 from keras import ops
 
 from ganlab import augment as augmentation
-from ganlab import losses, regularizers, sampling, training
+from ganlab import distribute, losses, regularizers, sampling, training
 from ganlab.models.biggan import BigGANGenerator
 
 
@@ -142,8 +142,14 @@ class BigGAN(training.GAN):
         return super().metrics + [self.orthogonal_penalty_tracker]
 
     def sample_labels(self, batch_size):
-        """Classes drawn uniformly from ``0 .. num_classes - 1``, ``(batch_size,)``, from the model's seed."""
-        return keras.random.randint((batch_size,), 0, self.num_classes, seed=self.seed_generator, dtype="int32")
+        """Classes drawn uniformly from ``0 .. num_classes - 1``, ``(batch_size,)``, from the model's seed.
+
+        Under a ``tf.distribute`` strategy, this replica's share of the global batch's classes.
+        """
+        return distribute.replica_share(
+            lambda rows: keras.random.randint((rows,), 0, self.num_classes, seed=self.seed_generator, dtype="int32"),
+            batch_size,
+        )
 
     def augment(self, images):
         """``images`` through the DiffAugment policy (as they are without one), from the model's seed."""
@@ -187,7 +193,9 @@ class BigGAN(training.GAN):
                     training=True,
                 )
                 # Losses in float32 even when the networks compute in float16.
-                real_logits, fake_logits = ops.split(ops.cast(logits, "float32"), [batch_size], axis=0)
+                # Sliced, not ops.split: under a tf.distribute strategy the batch size is a tensor.
+                logits = ops.cast(logits, "float32")
+                real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
                 d_loss = losses.hinge_discriminator_loss(real_logits, fake_logits)
                 d_loss_for_gradients = self.d_optimizer.scale_loss(d_loss / replicas)
             gradients = tape.gradient(d_loss_for_gradients, self.discriminator.trainable_weights)

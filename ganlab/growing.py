@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from ganlab import losses, training
+from ganlab import distribute, losses, training
 from ganlab.layers import fade_in
 from ganlab.models.progressive import ProgressiveGenerator, downsample, upsample
 
@@ -139,8 +139,19 @@ def reset_optimizer_state(optimizer):
     (``reset_opt_for_new_lod=True``): Adam's moments then describe the gradients
     of a network that no longer exists (new layers, or the old ``to_rgb`` no
     longer used), and starting them again also restarts Adam's bias correction.
+
+    Under ``mixed_float16`` the optimizer is a ``keras.optimizers.LossScaleOptimizer``
+    around Adam. Only the inner Adam's state is reset: the loss scale, and the
+    count of finite steps that decides when it grows, describe the float16
+    range of the gradients, which a new resolution does not change. (A loss
+    scale of 0 would make every gradient 0 / 0.) The official code, likewise,
+    resets only the optimizer's own variables, not its loss-scaling state.
     """
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = optimizer.inner_optimizer
     for variable in optimizer.variables:
+        # Adam's variables: iterations, learning_rate, then one moment and one
+        # velocity per weight. The learning rate is a setting, not state.
         if "learning_rate" not in variable.path:
             variable.assign(ops.zeros_like(variable))
 
@@ -218,6 +229,15 @@ class ProgressiveGAN(training.GAN):
             self.alpha.assign(1.0)
         self.make_train_function(force=True)
 
+    def sample_mixing(self, batch_size):
+        """The gradient penalty's mixing factors ``(batch_size, 1, 1, 1)``, uniform in [0, 1), from the model's seed.
+
+        Under a ``tf.distribute`` strategy, this replica's share of the global batch's factors.
+        """
+        return distribute.replica_share(
+            lambda rows: keras.random.uniform((rows, 1, 1, 1), seed=self.seed_generator), batch_size
+        )
+
     def real_images_at(self, images, phase, alpha):
         """Full-size real images as D sees them in ``phase``: downsampled, and faded in a transition."""
         images = downsample(images, self.image_size // phase.resolution)  # [N, R, R, C]
@@ -260,7 +280,8 @@ class ProgressiveGAN(training.GAN):
             with tf.GradientTape() as tape:
                 d_loss, real_scores, fake_scores, penalty = losses.wgan_gp_discriminator_loss(
                     discriminator, real_images, fake_images,
-                    self.gradient_penalty_weight, self.drift_weight, seed=self.seed_generator,
+                    self.gradient_penalty_weight, self.drift_weight, mixing=self.sample_mixing(batch_size),
+                    loss_scale=_loss_scale(self.d_optimizer),
                 )
                 d_loss_for_gradients = self.d_optimizer.scale_loss(d_loss / replicas)
             weights = self.discriminator.trainable_weights
@@ -308,6 +329,13 @@ class ProgressiveGAN(training.GAN):
             "alpha": self.schedule.alpha_at(step),
             "images_seen": int(self.images_seen.numpy()),
         }
+
+
+def _loss_scale(optimizer):
+    """The dynamic loss scale of a ``LossScaleOptimizer`` (for the penalty's inner gradient), else None."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer.scale_loss(1.0)
+    return None
 
 
 def _apply_to_weights_in_use(optimizer, gradients, weights):

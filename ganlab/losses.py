@@ -118,7 +118,7 @@ def wasserstein_generator_loss(fake_logits):
     return -ops.mean(fake_logits)
 
 
-def gradient_penalty(discriminator, real_images, fake_images, mixing=None, seed=None):
+def gradient_penalty(discriminator, real_images, fake_images, mixing=None, seed=None, loss_scale=None):
     """WGAN-GP's penalty on the critic's gradient norm (Gulrajani et al. 2017).
 
     ```
@@ -130,25 +130,42 @@ def gradient_penalty(discriminator, real_images, fake_images, mixing=None, seed=
     caller multiplies by lambda (10 in the paper). TensorFlow backend only: the
     gradient is taken with a ``tf.GradientTape``.
 
+    Under mixed precision the images are mixed in float32 (G may hand over
+    float16 fakes) and the penalty is computed in float32. Its inner gradient
+    flows back through D's float16 layers, where small values round to zero:
+    with ``loss_scale`` the scores are multiplied by it before that gradient
+    and the gradient divided by it after, as the official Progressive GAN code
+    does (``opt.apply_loss_scaling`` / ``undo_loss_scaling`` in ``loss.py``).
+    An overflow there makes the penalty, and so the outer gradients, non-finite:
+    the loss-scale optimizer then skips the step and lowers the scale.
+
     Args:
         discriminator: a callable from images to logits.
         real_images, fake_images: batches of the same shape ``(N, H, W, C)``.
         mixing: optional ``(N, 1, 1, 1)`` mixing factors; drawn uniformly when None.
         seed: seed or ``keras.random.SeedGenerator`` for ``mixing``.
+        loss_scale: None, or the loss scale of a float16 critic
+            (``optimizer.scale_loss(1.0)`` of a ``keras.optimizers.LossScaleOptimizer``).
 
     Returns:
-        A scalar.
+        A float32 scalar.
     """
     import tensorflow as tf
 
+    real_images = ops.cast(real_images, "float32")
+    fake_images = ops.cast(fake_images, "float32")
     if mixing is None:
         batch_size = ops.shape(real_images)[0]
         mixing = keras.random.uniform((batch_size, 1, 1, 1), seed=seed)
-    interpolated = real_images + mixing * (fake_images - real_images)
+    interpolated = real_images + ops.cast(mixing, "float32") * (fake_images - real_images)
     with tf.GradientTape() as tape:
         tape.watch(interpolated)
-        logits = discriminator(interpolated, training=True)
-    gradients = tape.gradient(logits, interpolated)
+        logits = ops.cast(discriminator(interpolated, training=True), "float32")
+        if loss_scale is not None:
+            logits = logits * loss_scale
+    gradients = ops.cast(tape.gradient(logits, interpolated), "float32")
+    if loss_scale is not None:
+        gradients = gradients / loss_scale
     # [N, H, W, C] -> [N]: one norm per image.
     norms = ops.sqrt(ops.sum(ops.square(gradients), axis=(1, 2, 3)) + 1e-12)
     return ops.mean(ops.square(norms - 1.0))
@@ -163,7 +180,8 @@ def drift_penalty(real_logits):
 
 
 def wgan_gp_discriminator_loss(
-    discriminator, real_images, fake_images, gradient_penalty_weight=10.0, drift_weight=0.001, seed=None
+    discriminator, real_images, fake_images, gradient_penalty_weight=10.0, drift_weight=0.001, seed=None,
+    loss_scale=None, mixing=None,
 ):
     """The progressive GAN's critic loss: WGAN-GP plus the drift term on the real scores.
 
@@ -185,6 +203,9 @@ def wgan_gp_discriminator_loss(
         gradient_penalty_weight: lambda.
         drift_weight: epsilon_drift.
         seed: seed or ``keras.random.SeedGenerator`` of the penalty's mixing factors.
+        loss_scale: the loss scale of a float16 critic, for the penalty's
+            inner gradient (see ``gradient_penalty``); None without one.
+        mixing: the penalty's mixing factors ``(N, 1, 1, 1)``; drawn from ``seed`` when None.
 
     Returns:
         ``(loss, real_scores, fake_scores, penalty)``: the scalar loss, the
@@ -194,7 +215,7 @@ def wgan_gp_discriminator_loss(
         return ops.cast(discriminator(images), "float32")
 
     real_scores, fake_scores = scores(real_images), scores(fake_images)
-    penalty = gradient_penalty(scores, real_images, fake_images, seed=seed)
+    penalty = gradient_penalty(scores, real_images, fake_images, mixing=mixing, seed=seed, loss_scale=loss_scale)
     loss = (
         wasserstein_discriminator_loss(real_scores, fake_scores)
         + gradient_penalty_weight * ops.cast(penalty, "float32")

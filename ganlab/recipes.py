@@ -72,6 +72,9 @@ class Recipe:
             None for the models without it.
         augment: BigGAN's DiffAugment policy (``ganlab.augment``), such as
             ``"translation,cutout"``; empty for none.
+        precision: the networks' dtype policy (``ganlab.precision``):
+            ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``. float32
+            by default: mixed precision has not yet been measured to help here.
     """
 
     model: str
@@ -96,6 +99,7 @@ class Recipe:
     d_steps: int = 1
     orthogonal_strength: float | None = None
     augment: str = ""
+    precision: str = "float32"
 
     def to_json(self):
         """A nested dict of plain values; ``recipe_from_json`` turns it back into a Recipe."""
@@ -365,12 +369,14 @@ def _validate(recipe):
         raise ValueError(f"minutes must be positive. Received: minutes={recipe.minutes!r}")
     from ganlab.augment import parse_policy
     from ganlab.losses import LOSS_FAMILIES
+    from ganlab.precision import check_precision
 
     # Checked here, not only by GAN.compile: a mistyped `--set loss=...` is told before any network is built.
     if recipe.loss not in LOSS_FAMILIES:
         raise ValueError(f"Unknown loss. Expected one of {tuple(LOSS_FAMILIES)}. Received: loss={recipe.loss!r}")
 
     parse_policy(recipe.augment)
+    check_precision(recipe.precision)
     if recipe.augment and recipe.model not in CONDITIONAL_MODELS:
         raise ValueError(
             f"augment (DiffAugment) is implemented for {CONDITIONAL_MODELS} only. "

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from ganlab import callbacks as gan_callbacks
-from ganlab import conditional, data, growing, models, recipes, tracking, training, viz
+from ganlab import conditional, data, distribute, growing, models, precision, recipes, tracking, training, viz
 
 CHECKPOINT_FOLDER = "checkpoint"
 SAMPLE_SEED = 2024  # fixed, so samples.npz of two runs are drawn from the same z
@@ -70,8 +70,18 @@ class RunResult:
         return self.out / "metrics.csv"
 
 
-def build_gan(recipe, seed=0):
-    """Networks and GAN of a recipe, compiled with its optimizers and loss."""
+def build_gan(recipe, seed=0, strategy=None):
+    """Networks and GAN of a recipe, compiled with its optimizers and loss.
+
+    Built in the recipe's precision (``ganlab.precision``) and, when a
+    ``tf.distribute`` strategy is given, inside its scope: variables created
+    there are mirrored on every device, and ``fit`` splits each batch across them.
+    """
+    with distribute.scope(strategy), precision.precision_scope(recipe.precision):
+        return _build_gan(recipe, seed)
+
+
+def _build_gan(recipe, seed):
     keras.utils.set_random_seed(seed)
     network = recipes.network_for(recipe)
     build_generator, build_discriminator = BUILDERS[recipe.model]
@@ -110,6 +120,7 @@ def train_run(
     command=None,
     verbose="auto",
     show_samples=None,
+    strategy=None,
 ):
     """Trains ``recipe`` into the folder ``out``; resumes from its checkpoint if asked.
 
@@ -125,6 +136,9 @@ def train_run(
         verbose: Keras' ``fit`` verbosity.
         show_samples: show the sample grid inline after every round; by
             default only inside a notebook (the PNGs are written either way).
+        strategy: a ``tf.distribute`` strategy to train under (such as
+            ``ganlab.distribute.strategy_for(devices=2)``); None for
+            ``strategy_for()``: all GPUs when there are several, else one device.
 
     Returns:
         A ``RunResult``.
@@ -162,7 +176,9 @@ def train_run(
 
     images, labels = data.load_images(recipe.dataset, size=recipe.image_size, source=source)
     conditional_model = recipe.model in recipes.CONDITIONAL_MODELS
-    gan = build_gan(recipe, seed)
+    strategy = strategy if strategy is not None else distribute.strategy_for()
+    distribute.check_batch_sizes(recipe, strategy)
+    gan = build_gan(recipe, seed, strategy)
     state = training.restore_checkpoint(gan, checkpoint) if resume else {}
     first_step = int(gan.step.numpy())
     # Rows past the checkpoint (or all rows, when starting over) are trained

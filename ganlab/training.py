@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from ganlab import losses
+from ganlab import distribute, losses, precision
 
 CHECKPOINT_WEIGHTS_FILE = "gan.weights.h5"
 CHECKPOINT_STATE_FILE = "state.json"
@@ -120,10 +120,11 @@ class GAN(keras.Model):
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two different optimizer objects.")
         super().compile(**kwargs)
-        if keras.config.dtype_policy().name == "mixed_float16":
+        if precision.needs_loss_scaling(self.generator, self.discriminator):
             # float16 gradients of small losses round to zero; a loss-scale
             # optimizer multiplies the loss up before differentiating and divides
-            # the gradients back down (Micikevicius et al. 2018).
+            # the gradients back down (Micikevicius et al. 2018). Decided by the
+            # networks' own policy (set when they were built), not the global one.
             d_optimizer = _with_loss_scaling(d_optimizer)
             g_optimizer = _with_loss_scaling(g_optimizer)
         self.d_optimizer = d_optimizer
@@ -160,8 +161,14 @@ class GAN(keras.Model):
         ]
 
     def sample_latent(self, batch_size):
-        """Standard normal latent vectors ``(batch_size, latent_dim)`` from the model's seed."""
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        """Standard normal latent vectors ``(batch_size, latent_dim)`` from the model's seed.
+
+        Under a ``tf.distribute`` strategy, this replica's share of the global
+        batch's vectors (``ganlab.distribute.replica_share``): distinct on every replica.
+        """
+        return distribute.replica_share(
+            lambda rows: keras.random.normal((rows, self.latent_dim), seed=self.seed_generator), batch_size
+        )
 
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data

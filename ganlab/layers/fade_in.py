@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 
+from keras import ops
+
 
 def fade_in(alpha, old, new):
     """Blends the old path into the new one: ``old`` at alpha 0, ``new`` at alpha 1.
@@ -47,4 +49,7 @@ def fade_in(alpha, old, new):
     """
     if isinstance(alpha, numbers.Real) and not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1]. Received: alpha={alpha!r}")
+    if not isinstance(alpha, numbers.Real) and hasattr(old, "dtype"):
+        # A float32 alpha variable blends float16 features under mixed precision.
+        alpha = ops.cast(alpha, old.dtype)
     return old + alpha * (new - old)

@@ -116,9 +116,9 @@ class SpectralNorm(keras.layers.Wrapper):
 
         sigma is differentiable with respect to W (``sigma = v W_mat u^T``).
         """
-        kernel = ops.cast(self.kernel, "float32")
+        kernel = _read_in_float32(self.kernel)
         weights = ops.reshape(kernel, (-1, kernel.shape[-1]))  # [fan_in, out]
-        u = ops.cast(self.u, "float32")  # [1, out]
+        u = _read_in_float32(self.u)  # [1, out]
         for _ in range(self.power_iterations):
             v = self._normalize(ops.matmul(u, ops.transpose(weights)))  # [1, fan_in]
             u = self._normalize(ops.matmul(v, weights))  # [1, out]
@@ -130,10 +130,10 @@ class SpectralNorm(keras.layers.Wrapper):
         """``W / sigma(W)``, in float32; in training also keeps the new u."""
         sigma, u = self.power_iteration()
         if training:
-            self.u.assign(ops.cast(u, self.u.dtype))
+            self.u.assign(u)  # float32, as u is stored (not the compute dtype)
         # An all-zero kernel has sigma 0: use it as it is instead of dividing 0 by 0.
         sigma = ops.where(sigma > self.epsilon, sigma, ops.ones_like(sigma))
-        return ops.cast(self.kernel, "float32") / sigma
+        return _read_in_float32(self.kernel) / sigma
 
     def call(self, inputs, training=False):
         layer = self.layer
@@ -164,6 +164,26 @@ class SpectralNorm(keras.layers.Wrapper):
         return {**super().get_config(), "power_iterations": self.power_iterations, "epsilon": self.epsilon}
 
 
-def spectral_normalized(layer, enabled=True):
-    """``layer`` wrapped in ``SpectralNorm`` and named after it (``conv_0`` -> ``conv_0_spectral_norm``), or as it is."""
-    return SpectralNorm(layer, name=f"{layer.name}_spectral_norm") if enabled else layer
+def _read_in_float32(variable):
+    """The value of a float32 variable, at full precision even inside a mixed-precision call.
+
+    Under a ``mixed_float16`` or ``mixed_bfloat16`` policy Keras casts every
+    variable read inside a layer's call to the compute dtype ("autocasting").
+    Spectral norm needs W and u at full precision: sigma is a sum over the
+    whole kernel, and u carries from step to step. Keras has no public switch
+    for one read, so this clears its autocast scope, as ``Layer.__call__``
+    does for layers built with ``autocast=False``.
+    """
+    from keras.src.backend import AutocastScope
+
+    with AutocastScope(None):
+        return ops.cast(ops.convert_to_tensor(variable), "float32")
+
+
+def spectral_normalized(layer, enabled=True, dtype=None):
+    """``layer`` wrapped in ``SpectralNorm`` and named after it (``conv_0`` -> ``conv_0_spectral_norm``), or as it is.
+
+    ``dtype``: the wrapper's dtype policy (give it the wrapped layer's, such as
+    ``"float32"`` for an output layer under mixed precision); the global policy when None.
+    """
+    return SpectralNorm(layer, name=f"{layer.name}_spectral_norm", dtype=dtype) if enabled else layer

@@ -169,9 +169,12 @@ class BigGANConfig:
         return self.class_embedding_dim + (self.chunk_size if self.hierarchical else 0)
 
 
-def _conv(filters, kernel_size, name):
+def _conv(filters, kernel_size, name, dtype=None):
     return spectral_normalized(
-        keras.layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer="orthogonal", name=name)
+        keras.layers.Conv2D(
+            filters, kernel_size, padding="same", kernel_initializer="orthogonal", name=name, dtype=dtype
+        ),
+        dtype=dtype,
     )
 
 
@@ -344,7 +347,8 @@ class BigGANGenerator(keras.Model):
         self.output_norm = keras.layers.BatchNormalization(
             momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON, name="output_batch_norm"
         )
-        self.output_conv = _conv(config.image_shape[-1], 3, "output_conv")
+        # In float32 under mixed precision too (ganlab.precision): images are float32.
+        self.output_conv = _conv(config.image_shape[-1], 3, "output_conv", dtype="float32")
         # One pass builds every layer, so that optimizers, EMA copies and checkpoints see all weights.
         latent = ops.zeros((2, config.latent_dim))
         self.call([latent, self.embed(ops.zeros((2,), "int32"))])
@@ -465,7 +469,10 @@ class BigGANDiscriminator(keras.Model):
         ]
         size = config.attention_resolution
         self.attention = SelfAttention(name=f"attention_{size}x{size}") if size is not None else None
-        self.linear = spectral_normalized(keras.layers.Dense(1, kernel_initializer="orthogonal", name="linear"))
+        # The logits are computed in float32 under mixed precision too (ganlab.precision).
+        self.linear = spectral_normalized(
+            keras.layers.Dense(1, kernel_initializer="orthogonal", name="linear", dtype="float32"), dtype="float32"
+        )
         self.class_embedding = spectral_normalized(
             keras.layers.Embedding(config.num_classes, width, embeddings_initializer="orthogonal", name="class_embedding")
         )
@@ -484,9 +491,9 @@ class BigGANDiscriminator(keras.Model):
 
     def call(self, inputs, training=False):
         images, labels = self._check_inputs(inputs)
-        h = self.features(images, training=training)
+        h = ops.cast(self.features(images, training=training), "float32")
         class_embedding = self.class_embedding(ops.cast(ops.reshape(labels, (-1,)), "int32"), training=training)
-        projection = ops.sum(ops.cast(class_embedding, h.dtype) * h, axis=1, keepdims=True)  # [N, 1]
+        projection = ops.sum(ops.cast(class_embedding, "float32") * h, axis=1, keepdims=True)  # [N, 1]
         return self.linear(h, training=training) + projection
 
     def _check_inputs(self, inputs):

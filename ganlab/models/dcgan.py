@@ -100,9 +100,10 @@ def build_dcgan_generator(config=DCGANConfig()):
         hidden = layers.ReLU()(hidden)
 
     # The last upsampling writes the image itself: no batch norm on G's output.
+    # In float32 under mixed precision too (ganlab.precision): images are float32.
     image = layers.Conv2DTranspose(
         channels, config.kernel_size, strides=2, padding="same", activation="tanh",
-        name=f"to_image_{size}x{size}",
+        name=f"to_image_{size}x{size}", dtype="float32",
     )(hidden)
     return keras.Model(latent, image, name="dcgan_generator")
 
@@ -126,5 +127,5 @@ def build_dcgan_discriminator(config=DCGANConfig()):
         hidden = layers.LeakyReLU(0.2)(hidden)
         resolution //= 2
     hidden = layers.Flatten()(hidden)  # [N, s * s * C]
-    logit = layers.Dense(1, name="logit")(hidden)
+    logit = layers.Dense(1, name="logit", dtype="float32")(hidden)  # float32 under mixed precision too
     return keras.Model(image, logit, name="dcgan_discriminator")

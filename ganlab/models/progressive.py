@@ -149,9 +149,10 @@ class ProgressiveGenerator(keras.Model):
             ]
             for resolution in config.resolutions[1:]
         ]
-        # Linear 1x1 convs to pixels (gain 1: nothing nonlinear follows them).
+        # Linear 1x1 convs to pixels (gain 1: nothing nonlinear follows them), in
+        # float32 under mixed precision too (ganlab.precision): images are float32.
         self.to_rgb = [
-            EqualizedConv2D(channels, 1, gain=1.0, name=f"to_rgb_{resolution}x{resolution}")
+            EqualizedConv2D(channels, 1, gain=1.0, name=f"to_rgb_{resolution}x{resolution}", dtype="float32")
             for resolution in config.resolutions
         ]
         self.pixel_norm = PixelNorm(name="pixel_norm")
@@ -237,7 +238,7 @@ class ProgressiveDiscriminator(keras.Model):
         self.minibatch_stddev = MinibatchStdDev(config.minibatch_group_size, name="minibatch_stddev_4x4")
         self.conv_4x4 = EqualizedConv2D(config.channels(4), 3, name="conv_4x4")
         self.dense_4x4 = EqualizedDense(config.channels(4), name="dense_4x4")
-        self.score = EqualizedDense(1, gain=1.0, name="score")
+        self.score = EqualizedDense(1, gain=1.0, name="score", dtype="float32")  # float32 under mixed precision
         self._build_every_block()
         self.built = True
 

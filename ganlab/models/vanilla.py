@@ -48,9 +48,10 @@ def build_vanilla_generator(config=VanillaConfig()):
     for index, units in enumerate(config.hidden_units):
         hidden = layers.Dense(units, name=f"dense_{index}")(hidden)
         hidden = layers.LeakyReLU(0.2)(hidden)
-    # tanh, because the real images are scaled to [-1, 1].
-    flat_image = layers.Dense(height * width * channels, activation="tanh", name="to_pixels")(hidden)
-    image = layers.Reshape((height, width, channels))(flat_image)
+    # tanh, because the real images are scaled to [-1, 1]. The output layers compute in
+    # float32 under mixed precision too (see ganlab.precision): images are float32.
+    flat_image = layers.Dense(height * width * channels, activation="tanh", name="to_pixels", dtype="float32")(hidden)
+    image = layers.Reshape((height, width, channels), dtype="float32")(flat_image)
     return keras.Model(latent, image, name="vanilla_generator")
 
 
@@ -62,6 +63,6 @@ def build_vanilla_discriminator(config=VanillaConfig()):
         hidden = layers.Dense(units, name=f"dense_{index}")(hidden)
         hidden = layers.LeakyReLU(0.2)(hidden)
         hidden = layers.Dropout(config.dropout)(hidden)
-    # No sigmoid: the losses work on logits (see ganlab.losses).
-    logit = layers.Dense(1, name="logit")(hidden)
+    # No sigmoid: the losses work on logits (see ganlab.losses), in float32 (ganlab.precision).
+    logit = layers.Dense(1, name="logit", dtype="float32")(hidden)
     return keras.Model(image, logit, name="vanilla_discriminator")
