@@ -349,7 +349,7 @@ def _sample(arguments):
     prefix.parent.mkdir(parents=True, exist_ok=True)
     png, npz = prefix.with_suffix(".png"), prefix.with_suffix(".npz")
 
-    if not hasattr(gan, "cycling_labels"):
+    if gan.num_classes is None:  # an unconditional GAN: its samples have no class to choose
         used = [option for option, value in conditional_options.items() if value is not None]
         if used:
             raise ValueError(f"{', '.join(used)}: for class-conditional models (biggan) only. Received: {arguments.run}")

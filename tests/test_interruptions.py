@@ -16,6 +16,7 @@ patched into the library) so that the kill lands exactly there, every time.
 """
 
 import csv
+import hashlib
 import json
 import os
 import signal
@@ -155,7 +156,9 @@ def test_a_run_killed_while_replacing_its_checkpoint_keeps_the_previous_one_and_
     assert "at step 30 of 60" in resumed.stdout
     assert checkpoint_step(run) == STEPS
     assert metric_steps(run) == [10, 20, 30, 40, 50, 60]
-    assert sorted(path.name for path in run.iterdir() if path.name.startswith("checkpoint")) == ["checkpoint"]
+    assert sorted(path.name for path in run.iterdir() if path.name.startswith("checkpoint")) == [
+        "checkpoint", "checkpoint.previous",
+    ]
 
 
 # --- the pieces, without processes -----------------------------------------------------
@@ -166,19 +169,89 @@ def write_metrics(path, steps):
         callbacks.append_metrics_row(path, {"step": step, "d_loss": 0.5})
 
 
+def fake_checkpoint(folder, step, weights=b"weights"):
+    """A checkpoint folder with a stand-in weights file and the size and SHA-256 recorded for it."""
+    folder.mkdir()
+    (folder / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(weights)
+    state = {"step": step, "weights_bytes": len(weights), "weights_sha256": hashlib.sha256(weights).hexdigest()}
+    (folder / training.CHECKPOINT_STATE_FILE).write_text(json.dumps(state))
+
+
+def cut_in_half(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
 def test_find_checkpoint_skips_a_folder_whose_state_was_cut_off_mid_write(tmp_path):
-    for name, step in (("checkpoint", 40), ("checkpoint.previous", 30)):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(b"weights")
-        (tmp_path / name / training.CHECKPOINT_STATE_FILE).write_text(json.dumps({"step": step}))
+    fake_checkpoint(tmp_path / "checkpoint", 40)
+    fake_checkpoint(tmp_path / "checkpoint.previous", 30)
     (tmp_path / "checkpoint.partial").mkdir()
     (tmp_path / "checkpoint.partial" / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(b"weights")
     (tmp_path / "checkpoint.partial" / training.CHECKPOINT_STATE_FILE).write_text('{"step": 5')  # cut off
 
     assert training.find_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint"
     (tmp_path / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE).unlink()
-    assert training.find_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint.previous"
+    with pytest.warns(training.CheckpointWarning):
+        assert training.find_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint.previous"
     assert training.find_checkpoint(tmp_path / "elsewhere") is None
+
+
+def test_a_checkpoint_whose_weights_were_cut_short_is_skipped_with_a_warning_for_the_previous_one(tmp_path):
+    fake_checkpoint(tmp_path / "checkpoint", 40, weights=b"0123456789")
+    fake_checkpoint(tmp_path / "checkpoint.previous", 30)
+    cut_in_half(tmp_path / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE)
+
+    with pytest.warns(training.CheckpointWarning) as warned:
+        found = training.find_checkpoint(tmp_path / "checkpoint")
+
+    assert found == tmp_path / "checkpoint.previous"
+    message = str(warned[0].message)
+    assert "checkpoint is damaged: gan.weights.h5 has 5 bytes instead of 10 (cut short)" in message
+    assert "using the intact checkpoint" in message and "(step 30)" in message
+
+
+def test_a_checkpoint_whose_weights_changed_but_kept_their_size_fails_its_sha256(tmp_path):
+    fake_checkpoint(tmp_path / "checkpoint", 40, weights=b"0123456789")
+    (tmp_path / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(b"0123456780")
+
+    assert training.checkpoint_problem(tmp_path / "checkpoint") == (
+        "gan.weights.h5 does not match its SHA-256 in state.json (corrupted)"
+    )
+
+
+def test_with_every_checkpoint_damaged_require_checkpoint_names_the_folders_in_a_value_error(tmp_path):
+    fake_checkpoint(tmp_path / "checkpoint", 40, weights=b"0123456789")
+    fake_checkpoint(tmp_path / "checkpoint.previous", 30, weights=b"0123456789")
+    for name in ("checkpoint", "checkpoint.previous"):
+        cut_in_half(tmp_path / name / training.CHECKPOINT_WEIGHTS_FILE)
+
+    with pytest.raises(ValueError, match=r"No intact checkpoint is left in .*checkpoint\.previous is damaged"):
+        training.require_checkpoint(tmp_path / "checkpoint")
+    with pytest.raises(ValueError, match="No intact checkpoint in"):
+        training.restore_checkpoint(type("Compiled", (), {"d_optimizer": None})(), tmp_path / "checkpoint")
+    assert training.require_checkpoint(tmp_path / "never_written") is None
+
+
+def test_settling_puts_the_previous_checkpoint_in_place_and_the_damaged_one_aside(tmp_path):
+    fake_checkpoint(tmp_path / "checkpoint", 40, weights=b"0123456789")
+    fake_checkpoint(tmp_path / "checkpoint.previous", 30)
+    cut_in_half(tmp_path / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE)
+
+    assert training.settle_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint"
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint", "checkpoint.damaged"]
+    assert training.read_checkpoint_state(tmp_path / "checkpoint")["step"] == 30
+
+
+def test_settling_a_complete_partial_checkpoint_keeps_the_older_one_as_previous(tmp_path):
+    # A kill after the new checkpoint was complete, before the renames.
+    fake_checkpoint(tmp_path / "checkpoint", 20)
+    fake_checkpoint(tmp_path / "checkpoint.previous", 10)
+    fake_checkpoint(tmp_path / "checkpoint.partial", 30)
+
+    training.settle_checkpoint(tmp_path / "checkpoint")
+
+    steps = {path.name: training.read_checkpoint_state(path)["step"] for path in tmp_path.iterdir()}
+    assert steps == {"checkpoint": 30, "checkpoint.previous": 20}
 
 
 def test_dropping_metrics_rows_after_the_checkpoint_keeps_the_rows_up_to_it(tmp_path):
@@ -207,17 +280,20 @@ def test_the_final_scores_join_the_row_of_their_step_instead_of_repeating_it(tmp
     ]
 
 
-def test_a_checkpoint_replaced_twice_leaves_one_folder_with_the_newest_step(tmp_path, fast_gan):
+def test_a_checkpoint_replaced_twice_leaves_the_newest_and_the_one_before_it(tmp_path, fast_gan):
     gan = fast_gan(run_eagerly=True)
     directory = tmp_path / "checkpoint"
 
     training.save_checkpoint(gan, directory, {"note": "first"})
     gan.step.assign(7)
     training.save_checkpoint(gan, directory, {"note": "second"})
+    gan.step.assign(9)
+    training.save_checkpoint(gan, directory, {"note": "third"})
 
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint"]
-    assert training.read_checkpoint_state(directory)["step"] == 7
-    assert training.read_checkpoint_state(directory)["note"] == "second"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint", "checkpoint.previous"]
+    assert training.read_checkpoint_state(directory)["note"] == "third"
+    assert training.read_checkpoint_state(tmp_path / "checkpoint.previous")["step"] == 7
+    assert training.checkpoint_problem(directory) is None
 
 
 if os.name == "nt":  # SIGKILL does not exist there
