@@ -259,16 +259,19 @@ class Checkpoint(keras.callbacks.Callback):
         self.directory = Path(directory)
         self.every_epochs = every_epochs
         self.extra_state = extra_state
+        self.saved_step = None  # the step of the last checkpoint this callback wrote
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_epochs == 0:
             self.save()
 
     def on_train_end(self, logs=None):
-        self.save()
+        if self.saved_step != int(self.model.step.numpy()):  # not saved at this step yet
+            self.save()
 
     def save(self):
         extra = self.extra_state() if callable(self.extra_state) else self.extra_state
+        self.saved_step = int(self.model.step.numpy())
         return training.save_checkpoint(self.model, self.directory, extra)
 
 

@@ -379,7 +379,8 @@ def save_checkpoint(gan, directory, extra_state=None):
     1. the new one is written to ``<directory>.partial`` (``state.json`` last,
        so a folder holding it is complete) and flushed to the disk;
     2. the one before the old one (``<directory>.previous``) is deleted;
-    3. the old one is renamed to ``<directory>.previous``;
+    3. the old one is renamed to ``<directory>.previous`` (or deleted, when
+       it holds the same step as the new one);
     4. the new one is renamed to ``<directory>``.
 
     ``find_checkpoint`` picks the newest intact one of the three.
@@ -408,8 +409,13 @@ def save_checkpoint(gan, directory, extra_state=None):
     (temporary / CHECKPOINT_STATE_FILE).write_text(json.dumps(state, indent=2))
     _flush_to_disk(temporary / CHECKPOINT_STATE_FILE)
     if directory.exists():
-        _remove_checkpoint(previous)
-        directory.rename(previous)
+        if _step_of(directory) == state["step"]:
+            # The same step saved again (such as after the final samples): the
+            # checkpoint of the step before stays the previous one.
+            _remove_checkpoint(directory)
+        else:
+            _remove_checkpoint(previous)
+            directory.rename(previous)
     temporary.rename(directory)
     return directory
 
@@ -581,6 +587,13 @@ def read_checkpoint_state(directory):
         return json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise ValueError(f"The checkpoint in {directory} is incomplete: {path} is not valid JSON ({error}).") from None
+
+
+def _step_of(directory):
+    try:
+        return int(read_checkpoint_state(directory)["step"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _sibling(directory, suffix):

