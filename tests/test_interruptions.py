@@ -25,6 +25,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 from ganlab import callbacks, training
@@ -159,6 +160,70 @@ def test_a_run_killed_while_replacing_its_checkpoint_keeps_the_previous_one_and_
     assert sorted(path.name for path in run.iterdir() if path.name.startswith("checkpoint")) == [
         "checkpoint", "checkpoint.previous",
     ]
+
+
+# --- every model, killed at its hardest moment ------------------------------------------
+
+# The library patch of a kill half-way through writing a checkpoint's weights:
+# the file is cut to half its size, then the process dies.
+KILL_WRITING_WEIGHTS = """
+original_save_weights = training.GAN.save_weights
+saves = []
+def save_weights(self, path, *args, **kwargs):
+    result = original_save_weights(self, path, *args, **kwargs)
+    saves.append(int(self.step.numpy()))
+    if saves.count({step}) == {occurrence}:
+        with open(path, "r+b") as file:
+            file.truncate(os.path.getsize(path) // 2)
+        kill()
+    return result
+training.GAN.save_weights = save_weights
+"""
+# The patch of a kill before step 13 of the progressive GAN: in the 16x16 fade-in (steps 9 to 14).
+KILL_IN_FADE_IN = """
+from ganlab import growing
+original_batch_begin = growing.GrowthCallback.on_train_batch_begin
+def on_train_batch_begin(self, batch, logs=None):
+    if self.step == 13:
+        assert self.model.phase.fading and self.model.phase.resolution == 16
+        kill()
+    return original_batch_begin(self, batch, logs)
+growing.GrowthCallback.on_train_batch_begin = on_train_batch_begin
+"""
+# model: (steps, the kill's patch, the step of the last checkpoint complete at the kill)
+KILLS = {
+    # Writing the checkpoint of step 20: the half-written one is ignored, step 10's is used.
+    "vanilla": (30, KILL_WRITING_WEIGHTS.format(step=20, occurrence=1), 10),
+    # In a fade-in, resumed from the checkpoint of step 10, itself inside that fade-in (alpha 1/6).
+    "progressive": (33, KILL_IN_FADE_IN, 10),
+    # After training, its standing statistics measured and the final samples written:
+    # writing the last checkpoint (the second of step 20). The first one of step 20 is used.
+    "biggan": (20, KILL_WRITING_WEIGHTS.format(step=20, occurrence=2), 20),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", sorted(KILLS))  # dcgan: the tests above
+def test_every_model_killed_at_its_hardest_moment_resumes_to_the_requested_step_with_every_step_once(
+    tmp_path, model
+):
+    steps, patch, last_checkpoint = KILLS[model]
+    run = tmp_path / "run"
+    arguments = ["train", model, "--out", str(run), "--steps", str(steps), "--tracking", "off", "--seed", "1"]
+    run_killed_inside(arguments, tmp_path, patch)
+    found = training.find_checkpoint(run / "checkpoint")
+    assert found is not None and training.read_checkpoint_state(found)["step"] == last_checkpoint  # none lost
+
+    resumed = run_ganlab(arguments + ["--resume"], tmp_path)
+
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"at step {last_checkpoint} of {steps}" in resumed.stdout
+    assert f"trained to step {steps}" in resumed.stdout
+    assert checkpoint_step(run) == steps
+    expected_rows = sorted({*range(10, steps + 1, 10), steps})
+    assert metric_steps(run) == expected_rows
+    with np.load(run / "samples.npz") as samples:
+        assert ("labels" in samples.files) == (model == "biggan")
 
 
 # --- damaged checkpoints and diverging losses, in this process ------------------------
