@@ -1,0 +1,163 @@
+"""Kill-safety protocol: real ``ganlab train`` runs killed with SIGKILL at random moments, then resumed.
+
+For each model (vanilla, dcgan, progressive, biggan), in the fast budget and offline:
+
+1. one uninterrupted run measures how long a whole run takes, T;
+2. five runs are killed with SIGKILL at random moments, one in each fifth of T
+   (so the kills spread over start-up, training, checkpoints and the final
+   samples), then resumed with ``--resume`` until they end.
+
+After each kill it notes what was on disk, and after each resume whether:
+
+- the run ended at the requested step (``--steps``);
+- ``metrics.csv`` has every round's step exactly once;
+- no checkpoint was lost: a round's metrics row is written just before its
+  checkpoint, so every row but the last had its checkpoint complete when the
+  process died; the intact checkpoint found after the kill must be at least
+  as new as the second-to-last row.
+
+It prints one table. It is a correctness check, not a timing benchmark: the
+kill times only spread the kills over a run, so running it on a busy machine
+is fine. About 45 ``ganlab train`` processes: tens of minutes on 2 cores.
+
+    python benchmarks/kill_resume.py                  # all four models, 5 kills each
+    python benchmarks/kill_resume.py --models biggan --kills 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from commands import fast_offline_environment, ganlab_command  # noqa: E402
+
+from ganlab import recipes, training  # noqa: E402
+
+# Steps per model: a few rounds of 10 steps (the progressive GAN: its whole fast schedule).
+STEPS = {"vanilla": 60, "dcgan": 60, "progressive": 33, "biggan": 40}
+TIMEOUT_SECONDS = 1800
+
+
+def metric_steps(run):
+    path = run / "metrics.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="") as file:
+        return [int(row["step"]) for row in csv.DictReader(file)]
+
+
+def expected_steps(model, steps):
+    every = recipes.get_recipe(model, "fast").steps_per_round
+    return sorted({*range(every, steps + 1, every), steps})
+
+
+def train_command(model, run, resume=False):
+    arguments = ["train", model, "--out", str(run), "--steps", str(STEPS[model]), "--tracking", "off", "--seed", "1"]
+    return ganlab_command() + arguments + (["--resume"] if resume else ["--quiet"])
+
+
+def start(command, folder):
+    return subprocess.Popen(
+        command, cwd=folder, env=fast_offline_environment(folder), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def whole_run_seconds(model, folder):
+    """Seconds of one uninterrupted run (start-up included)."""
+    started = time.perf_counter()
+    finished = start(train_command(model, folder / "whole"), folder)
+    _, errors = finished.communicate(timeout=TIMEOUT_SECONDS)
+    if finished.returncode != 0:
+        raise SystemExit(f"{model}: the uninterrupted run failed:\n{errors[-3000:]}")
+    return time.perf_counter() - started
+
+
+def killed_and_resumed(model, folder, kill_seconds):
+    """One run killed after ``kill_seconds``, then resumed: a dict of what happened."""
+    run = folder / "run"
+    process = start(train_command(model, run), folder)
+    try:
+        process.communicate(timeout=kill_seconds)
+        killed = False  # it ended before the kill
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        killed = True
+    rows = metric_steps(run)
+    found = training.find_checkpoint(run / "checkpoint", warn=False)
+    found_step = training.read_checkpoint_state(found)["step"] if found is not None else None
+    complete_before_kill = rows[-2] if len(rows) >= 2 else None
+    lost = complete_before_kill is not None and (found_step is None or found_step < complete_before_kill)
+
+    resumed = subprocess.run(
+        train_command(model, run, resume=True), cwd=folder, env=fast_offline_environment(folder),
+        capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
+    )
+    final = training.find_checkpoint(run / "checkpoint", warn=False)
+    final_step = training.read_checkpoint_state(final)["step"] if final is not None else None
+    return {
+        "kill_seconds": kill_seconds,
+        "killed": killed,
+        "at_kill": f"rows {rows[-1] if rows else '-'}, checkpoint {found_step if found_step is not None else '-'}",
+        "resume_ok": resumed.returncode == 0,
+        "final_step": final_step,
+        "every_step_once": metric_steps(run) == expected_steps(model, STEPS[model]),
+        "checkpoint_lost": lost,
+        "errors": "" if resumed.returncode == 0 else resumed.stderr[-2000:],
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", choices=recipes.MODELS, default=list(recipes.MODELS))
+    parser.add_argument("--kills", type=int, default=5, help="kill points per model (default: 5)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the kill times (default: 0)")
+    arguments = parser.parse_args(argv)
+    if arguments.kills < 1:
+        parser.error(f"--kills must be a positive integer. Received: {arguments.kills}")
+    chooser = random.Random(arguments.seed)
+    print("model        steps  kill at (s)  on disk at the kill            resumed  final step  every step once  checkpoint lost")
+    failures = 0
+    for model in arguments.models:
+        with tempfile.TemporaryDirectory(prefix=f"kill_resume_{model}_") as scratch:
+            folder = Path(scratch)
+            whole = whole_run_seconds(model, folder)
+            print(f"{model:<12} {STEPS[model]:>5}  (an uninterrupted run: {whole:.0f} s)", flush=True)
+            for index in range(arguments.kills):
+                # One kill in each equal slice of the whole run's time.
+                kill_seconds = whole * (index + chooser.random()) / arguments.kills
+                shutil.rmtree(folder / "run", ignore_errors=True)
+                result = killed_and_resumed(model, folder, kill_seconds)
+                passed = (
+                    result["resume_ok"] and result["final_step"] == STEPS[model] and result["every_step_once"]
+                    and not result["checkpoint_lost"]
+                )
+                failures += not passed
+                kill = f"{kill_seconds:.1f}" + ("" if result["killed"] else " (ended)")
+                print(
+                    f"{model:<12} {STEPS[model]:>5}  {kill:>11}  {result['at_kill']:<29}  "
+                    f"{'yes' if result['resume_ok'] else 'NO':>7}  {str(result['final_step']):>10}  "
+                    f"{'yes' if result['every_step_once'] else 'NO':>15}  {'YES' if result['checkpoint_lost'] else 'no':>15}",
+                    flush=True,
+                )
+                if result["errors"]:
+                    print(result["errors"], flush=True)
+    print(f"{failures} of {len(arguments.models) * arguments.kills} kill points failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("GANLAB_FAST", "1")
+    sys.exit(main())
