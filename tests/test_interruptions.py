@@ -210,7 +210,9 @@ def test_every_model_killed_at_its_hardest_moment_resumes_to_the_requested_step_
     steps, patch, last_checkpoint = KILLS[model]
     run = tmp_path / "run"
     arguments = ["train", model, "--out", str(run), "--steps", str(steps), "--tracking", "off", "--seed", "1"]
-    run_killed_inside(arguments, tmp_path, patch)
+    # Few final samples and no evaluation during training: the subject is the kill, not the scores.
+    quick = ["--set", "number_of_samples=64", "--set", "evaluation_every_rounds=50"]
+    run_killed_inside(arguments + quick, tmp_path, patch)
     found = training.find_checkpoint(run / "checkpoint")
     assert found is not None and training.read_checkpoint_state(found)["step"] == last_checkpoint  # none lost
 
