@@ -64,7 +64,11 @@ def expected_steps(model, steps):
 
 def train_command(model, run, resume=False):
     arguments = ["train", model, "--out", str(run), "--steps", str(STEPS[model]), "--tracking", "off", "--seed", "1"]
-    return ganlab_command() + arguments + (["--resume"] if resume else ["--quiet"])
+    if resume:
+        return ganlab_command() + arguments + ["--resume"]
+    # Few final samples and no evaluation during training: the subject is the kill, not
+    # the scores (a resume keeps these settings from the checkpoint).
+    return ganlab_command() + arguments + ["--set", "number_of_samples=64", "--set", "evaluation_every_rounds=50"]
 
 
 def start(command, folder):

@@ -72,10 +72,12 @@ class GAN(keras.Model):
     samples = gan.generate(16)
     ```
 
-    The run protocol. ``ganlab.runs.train_run`` trains every kind of GAN
-    through these members alone, so a new kind of GAN is one subclass
-    overriding those it needs (``ganlab.growing.ProgressiveGAN`` and
-    ``ganlab.conditional.BigGAN`` are the examples) plus a recipe:
+    The run protocol: ``ganlab.runs.train_run`` knows no kind of GAN; it asks
+    the GAN for all that differs between kinds through the members below,
+    whose defaults here suit an unconditional GAN with one batch size. A new
+    kind of GAN is one subclass overriding those it needs
+    (``ganlab.growing.ProgressiveGAN`` and ``ganlab.conditional.BigGAN`` are
+    the examples), a recipe, and its line in ``ganlab.runs.GAN_CLASSES``:
 
     - ``from_recipe(recipe, generator, discriminator, seed)``: the GAN of a
       recipe, compiled with its optimizers and loss;
@@ -428,14 +430,14 @@ def checkpoint_problem(directory):
     than that record: the file opens as HDF5).
     """
     directory = Path(directory)
+    weights = directory / CHECKPOINT_WEIGHTS_FILE
+    if not weights.exists():
+        return f"{CHECKPOINT_WEIGHTS_FILE} is missing"
     try:
         state = read_checkpoint_state(directory)
         int(state["step"])
     except (ValueError, KeyError, TypeError):
         return f"{CHECKPOINT_STATE_FILE} is missing or incomplete"
-    weights = directory / CHECKPOINT_WEIGHTS_FILE
-    if not weights.exists():
-        return f"{CHECKPOINT_WEIGHTS_FILE} is missing"
     size = weights.stat().st_size
     if "weights_bytes" in state:
         if size != state["weights_bytes"]:

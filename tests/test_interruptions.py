@@ -11,8 +11,17 @@ that matters:
 - inside ``save_checkpoint``, after the old checkpoint was moved aside and
   before the new one is in place (a complete checkpoint must still be found).
 
-The last two kill the process from inside (``os.kill(os.getpid(), SIGKILL)``,
-patched into the library) so that the kill lands exactly there, every time.
+Then every other model at its hardest moment: vanilla half-way through writing
+a checkpoint's weights, the progressive GAN in a fade-in, BigGAN after its
+standing statistics, writing its last checkpoint.
+
+All but the first kill the process from inside (``os.kill(os.getpid(), SIGKILL)``,
+patched into the library) so that the kill lands exactly there, every time;
+``benchmarks/kill_resume.py`` kills from outside at random moments.
+
+In this process: a newest checkpoint cut short (the previous one is used,
+with a warning; with none intact left, a ValueError names the folder), and a
+loss that turns NaN (training stops; the last good checkpoint is kept).
 """
 
 import csv
