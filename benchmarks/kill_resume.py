@@ -2,11 +2,14 @@
 
 For each model (vanilla, dcgan, progressive, biggan), in the fast budget and offline:
 
-1. one uninterrupted run measures how long a whole run takes, T;
+1. one uninterrupted run measures how long a round (``steps_per_round`` steps,
+   then its metrics row, sample grid and checkpoint) takes on this machine now;
 2. five runs are killed with SIGKILL at random moments, one in each fifth of
-   the time from a little before its first round ends to T (so the kills
-   spread over training, checkpoints and the final samples), then resumed
-   with ``--resume`` until they end.
+   the run's rounds: the run is watched until its ``metrics.csv`` has the
+   chosen number of rows, then killed a random part of a round later (so the
+   kills land in training, in checkpoint writes and in the final samples,
+   however long start-up takes on a busy machine); then it is resumed with
+   ``--resume`` until it ends.
 
 After each kill it notes what was on disk, and after each resume whether:
 
@@ -79,32 +82,32 @@ def start(command, folder):
     )
 
 
-def whole_run_seconds(model, folder):
-    """``(first_row, whole)``: seconds of one uninterrupted run (start-up included) until its first metrics row, and in all."""
-    started = time.perf_counter()
+def round_seconds(model, folder):
+    """Seconds between two metrics rows of an uninterrupted run (how long one round takes here, now)."""
     process = start(train_command(model, folder / "whole"), folder)
-    first_row = None
+    seen = {}  # rows -> when that many were first seen
     while process.poll() is None:
-        if first_row is None and metric_steps(folder / "whole"):
-            first_row = time.perf_counter() - started
-        time.sleep(0.2)
-    whole = time.perf_counter() - started
+        seen.setdefault(len(metric_steps(folder / "whole")), time.perf_counter())
+        time.sleep(0.1)
     if process.returncode != 0:
         raise SystemExit(f"{model}: the uninterrupted run failed:\n{process.stderr.read()[-3000:]}")
-    return first_row or whole, whole
+    times = [seen[rows] for rows in sorted(seen) if rows > 0]
+    return (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 5.0
 
 
-def killed_and_resumed(model, folder, kill_seconds):
-    """One run killed after ``kill_seconds``, then resumed: a dict of what happened."""
+def killed_and_resumed(model, folder, after_rows, delay_seconds):
+    """One run killed ``delay_seconds`` after its metrics.csv reached ``after_rows`` rows, then resumed."""
     run = folder / "run"
     process = start(train_command(model, run), folder)
-    try:
-        process.communicate(timeout=kill_seconds)
-        killed = False  # it ended before the kill
-    except subprocess.TimeoutExpired:
+    started = time.perf_counter()
+    while process.poll() is None and len(metric_steps(run)) < after_rows:
+        time.sleep(0.05)
+    time.sleep(delay_seconds)
+    killed = process.poll() is None  # False: it ended before the kill
+    if killed:
         process.send_signal(signal.SIGKILL)
-        process.communicate()
-        killed = True
+    process.communicate()
+    kill_seconds = time.perf_counter() - started
     rows = metric_steps(run)
     found = training.find_checkpoint(run / "checkpoint", warn=False)
     found_step = training.read_checkpoint_state(found)["step"] if found is not None else None
@@ -143,25 +146,22 @@ def main(argv=None):
     for model in arguments.models:
         with tempfile.TemporaryDirectory(prefix=f"kill_resume_{model}_") as scratch:
             folder = Path(scratch)
-            first_row, whole = whole_run_seconds(model, folder)
-            print(
-                f"{model:<12} {STEPS[model]:>5}  (an uninterrupted run: {whole:.0f} s, its first round ended at "
-                f"{first_row:.0f} s)", flush=True,
-            )
-            # On a busy machine start-up (importing TensorFlow, tracing) can take most
-            # of a fast run: the kills spread over training and what follows it, from
-            # a little before the first round ends, one in each equal slice.
-            earliest = 0.7 * first_row
+            seconds = round_seconds(model, folder)
+            rounds = len(expected_steps(model, STEPS[model]))
+            print(f"{model:<12} {STEPS[model]:>5}  (an uninterrupted run: {seconds:.1f} s a round)", flush=True)
             for index in range(arguments.kills):
-                kill_seconds = earliest + (whole - earliest) * (index + chooser.random()) / arguments.kills
+                # A moment in each equal slice of the run's rounds and its final samples (one
+                # round's time more): after `after_rows` rows, a random part of a round later.
+                position = (rounds + 1) * (index + chooser.random()) / arguments.kills
+                after_rows, delay_seconds = int(position), (position % 1) * seconds
                 shutil.rmtree(folder / "run", ignore_errors=True)
-                result = killed_and_resumed(model, folder, kill_seconds)
+                result = killed_and_resumed(model, folder, after_rows, delay_seconds)
                 passed = (
                     result["resume_ok"] and result["final_step"] == STEPS[model] and result["every_step_once"]
                     and not result["checkpoint_lost"]
                 )
                 failures += not passed
-                kill = f"{kill_seconds:.1f}" + ("" if result["killed"] else " (ended)")
+                kill = f"{result['kill_seconds']:.1f}" + ("" if result["killed"] else " (ended)")
                 print(
                     f"{model:<12} {STEPS[model]:>5}  {kill:>11}  {result['at_kill']:<29}  "
                     f"{'yes' if result['resume_ok'] else 'NO':>7}  {str(result['final_step']):>10}  "
