@@ -13,11 +13,17 @@ epoch" means "every N steps", and the Keras progress bar shows one line per roun
 - ``TrainingLimits``: stop after a number of steps or minutes, whichever first.
 - ``EvaluationCallback``: FID, KID, Inception-style score, precision and recall
   every few rounds (lesson 03), into the same rows and to Comet.
+- ``StopOnNonFiniteLoss``: ends training at the first round whose losses are
+  NaN or infinite, before its checkpoint replaces the last good one.
+
+They work with any ``ganlab.training.GAN``: what differs between kinds of GAN
+(images counted, classes of the samples) they ask through its run protocol.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import shutil
 import time
 from pathlib import Path
@@ -25,10 +31,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ganlab import training, viz
+from ganlab import metrics, training, viz
 
 METRIC_COLUMNS = ("d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
-EVALUATION_COLUMNS = ("fid", "kid", "inception_score", "precision", "recall")
+EVALUATION_COLUMNS = metrics.EVALUATION_COLUMNS
 
 
 def _in_notebook():
@@ -68,7 +74,7 @@ class SampleGrid(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         # A class-conditional model's grid has one column per class (generate
         # cycles through the classes), so each column shows one class.
-        self.columns = getattr(self.model, "num_classes", None)
+        self.columns = self.model.num_classes
         number = self.number_of_images
         if self.columns:
             number = max(self.columns, number // self.columns * self.columns)
@@ -124,17 +130,15 @@ class MetricsLogger(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.training_started = time.perf_counter()
         # A model may log more per round (the progressive GAN: resolution and alpha).
-        self.extra_columns = tuple(getattr(self.model, "extra_log_columns", ()))
+        self.extra_columns = tuple(self.model.extra_log_columns)
         if self.csv_path and not self.csv_path.exists():
             self.csv_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.csv_path, "w", newline="") as file:
                 csv.writer(file).writerow(self.columns + self.extra_columns)
 
     def _images_seen(self):
-        # A model with a varying batch size counts its images; otherwise steps x batch.
-        if hasattr(self.model, "images_seen"):
-            return int(self.model.images_seen.numpy())
-        return int(self.model.step.numpy()) * self.batch_size
+        # The progressive GAN's batch size changes with the phase: the model counts.
+        return self.model.images_trained_on(self.batch_size)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.round_started = time.perf_counter()
@@ -255,16 +259,19 @@ class Checkpoint(keras.callbacks.Callback):
         self.directory = Path(directory)
         self.every_epochs = every_epochs
         self.extra_state = extra_state
+        self.saved_step = None  # the step of the last checkpoint this callback wrote
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_epochs == 0:
             self.save()
 
     def on_train_end(self, logs=None):
-        self.save()
+        if self.saved_step != int(self.model.step.numpy()):  # not saved at this step yet
+            self.save()
 
     def save(self):
         extra = self.extra_state() if callable(self.extra_state) else self.extra_state
+        self.saved_step = int(self.model.step.numpy())
         return training.save_checkpoint(self.model, self.directory, extra)
 
 
@@ -340,23 +347,54 @@ class EvaluationCallback(keras.callbacks.Callback):
             logs.update(scores)
 
     def evaluate(self):
-        from ganlab import metrics
-
-        if hasattr(self.model, "cycling_labels"):
-            # A class-conditional model: ask for every class in turn and also
-            # score how often the classifier sees the class asked for.
-            labels = self.model.cycling_labels(self.number_of_samples)
-            images = self.model.generate(self.number_of_samples, labels=labels, seed=self.seed)
-        else:
-            labels, images = None, self.model.generate(self.number_of_samples, seed=self.seed)
+        # A class-conditional model's samples come with their classes: the
+        # scores then also say how often the classifier sees the class asked for.
+        images, labels = self.model.evaluation_samples(self.number_of_samples, seed=self.seed)
         results = metrics.evaluate_images(images, self.dataset_name, labels=labels, kid_subsets=self.kid_subsets)
-        scores = {name: float(results[name]) for name in EVALUATION_COLUMNS}
-        if labels is not None:
-            scores["class_accuracy"] = float(results["class_accuracy"])
-            if "mean_variety" in results:
-                scores["variety"] = float(results["mean_variety"])
+        scores = metrics.logged_scores(results)
         step = int(self.model.step.numpy())
         self.history.append({"step": step, **scores})
         if self.tracker is not None:
             self.tracker.log_metrics(scores, step=step)
         return scores
+
+
+class NonFiniteLossError(ValueError):
+    """Training stopped because a loss became NaN or infinite (``StopOnNonFiniteLoss``)."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Ends training at the end of the first round whose logged losses are NaN or infinite.
+
+    One NaN gradient makes NaN weights, and NaN weights never recover: every
+    later step is NaN too, and a checkpoint of them is worthless. A round's
+    logged values are means over its steps, so one bad step shows. Placed
+    before the callbacks that record a round (``MetricsLogger``,
+    ``SampleGrid``, ``Checkpoint``), it raises ``NonFiniteLossError`` (a
+    ``ValueError``) before they run: the bad round's checkpoint is never
+    written, and the last good one stays the one to resume.
+
+    Args:
+        checkpoint_directory: the run's checkpoint folder, named in the
+            message with the step of its last good checkpoint; or None.
+    """
+
+    def __init__(self, checkpoint_directory=None):
+        super().__init__()
+        self.checkpoint_directory = Path(checkpoint_directory) if checkpoint_directory is not None else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        bad = {name: value for name, value in (logs or {}).items() if not math.isfinite(float(value))}
+        if not bad:
+            return
+        values = ", ".join(f"{name}={value}" for name, value in bad.items())
+        kept = "No checkpoint was written before it."
+        found = training.find_checkpoint(self.checkpoint_directory, warn=False) if self.checkpoint_directory else None
+        if found is not None:
+            step = training.read_checkpoint_state(found)["step"]
+            kept = f"The last good checkpoint, step {step}, is kept in {self.checkpoint_directory}."
+        raise NonFiniteLossError(
+            f"training stopped at step {int(self.model.step.numpy())}: the round ending there has {values}. "
+            f"{kept} Resuming with the same settings would diverge again: start a new run with lower "
+            "learning rates (such as --set d_learning_rate=1e-4 --set g_learning_rate=1e-4)."
+        )

@@ -386,7 +386,7 @@ def _sample(arguments):
     replacing = f" (replacing the earlier {', '.join(replaced)})" if replaced else ""
     prefix.parent.mkdir(parents=True, exist_ok=True)
 
-    if not hasattr(gan, "cycling_labels"):
+    if gan.num_classes is None:  # an unconditional GAN: its samples have no class to choose
         used = [option for option, value in conditional_options.items() if value is not None]
         if used:
             raise ValueError(f"{', '.join(used)}: for class-conditional models (biggan) only. Received: {arguments.run}")

@@ -218,6 +218,30 @@ class BigGAN(training.GAN):
         self.orthogonal_penalty_tracker.update_state(orthogonal_penalty)
         return self.finish_step(d_loss, g_loss, real_logits, fake_logits)
 
+    # --- the run protocol (ganlab.training.GAN) ----------------------------------------
+
+    @classmethod
+    def from_recipe(cls, recipe, generator, discriminator, seed=0):
+        """The recipe's BigGAN: Adam settings, D steps, orthogonal strength, DiffAugment; the loss is fixed (hinge)."""
+        gan = cls(generator, discriminator, ema_decay=recipe.ema_decay, seed=seed)
+        d_optimizer, g_optimizer = training.recipe_optimizers(recipe)
+        gan.compile(
+            d_optimizer=d_optimizer, g_optimizer=g_optimizer, d_steps=recipe.d_steps,
+            orthogonal_strength=recipe.orthogonal_strength or 0.0, augment=recipe.augment,
+        )
+        return gan
+
+    def training_dataset(self, images, labels, batch_size, seed=0, first_step=0):
+        """``(images, labels)`` batches: D judges (image, class) pairs."""
+        from ganlab import data
+
+        return data.make_dataset(images, labels, batch_size=batch_size, seed=seed + first_step)
+
+    def evaluation_samples(self, number, seed=None):
+        """``number`` samples of the classes in turn (``cycling_labels``), and those classes."""
+        labels = self.cycling_labels(number)
+        return self.generate(number, labels=labels, seed=seed), labels
+
     # --- standing statistics ------------------------------------------------------------
 
     def recompute_standing_statistics(self, batches=16, batch_size=64, truncation=None, seed=0):

@@ -330,6 +330,35 @@ class ProgressiveGAN(training.GAN):
             "images_seen": int(self.images_seen.numpy()),
         }
 
+    # --- the run protocol (ganlab.training.GAN) ----------------------------------------
+
+    @classmethod
+    def from_recipe(cls, recipe, generator, discriminator, seed=0):
+        """The recipe's progressive GAN: its schedule, Adam settings and EMA; the loss is fixed (WGAN-GP + drift)."""
+        gan = cls(generator, discriminator, recipe.schedule, ema_decay=recipe.ema_decay, seed=seed)
+        d_optimizer, g_optimizer = training.recipe_optimizers(recipe)
+        gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
+        return gan
+
+    def training_dataset(self, images, labels, batch_size, seed=0, first_step=0):
+        """Batches phase by phase at the schedule's batch sizes (``growing_dataset``; ``batch_size`` is not used).
+
+        ``labels`` are not used either: the progressive GAN is unconditional.
+        """
+        return growing_dataset(images, self.schedule, seed=seed, first_step=first_step)
+
+    def run_callbacks(self):
+        """The ``GrowthCallback``: first, because each step must know its phase."""
+        return [GrowthCallback()]
+
+    def checkpoint_state(self):
+        """Where growth stands (``growth_state``), for a reader of ``state.json``."""
+        return self.growth_state()
+
+    def images_trained_on(self, batch_size):
+        """The images counted by the train step: the batch size changes from phase to phase."""
+        return int(self.images_seen.numpy())
+
 
 def _loss_scale(optimizer):
     """The dynamic loss scale of a ``LossScaleOptimizer`` (for the penalty's inner gradient), else None."""

@@ -29,6 +29,8 @@ import numpy as np
 # Rows of the distance matrix computed at once in precision_recall:
 # 1000 x 10000 float64 distances take 80 MB.
 DISTANCE_CHUNK_SIZE = 1000
+# The scores that metrics.csv has a column for, in every evaluation during and after training.
+EVALUATION_COLUMNS = ("fid", "kid", "inception_score", "precision", "recall")
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -716,14 +718,28 @@ def evaluate_samples_file(path, dataset_name=None, number=None, json_path=None, 
     return results, json_path
 
 
+def logged_scores(results):
+    """The scores of ``evaluate_images`` results that a run logs (``metrics.csv``, Comet), as floats.
+
+    The ``EVALUATION_COLUMNS``, and for class-conditional samples also
+    ``class_accuracy`` and ``variety`` (the mean variety within a class).
+    """
+    scores = {name: float(results[name]) for name in EVALUATION_COLUMNS}
+    if "class_accuracy" in results:
+        scores["class_accuracy"] = float(results["class_accuracy"])
+    if "mean_variety" in results:
+        scores["variety"] = float(results["mean_variety"])
+    return scores
+
+
 def _dataset_of_run(run_directory):
     """The data set a run folder was trained on, from its checkpoint, or None."""
     import json
     from pathlib import Path
 
-    from ganlab import runs, training
+    from ganlab import training
 
-    state_file = Path(run_directory) / runs.CHECKPOINT_FOLDER / training.CHECKPOINT_STATE_FILE
+    state_file = Path(run_directory) / training.CHECKPOINT_FOLDER / training.CHECKPOINT_STATE_FILE
     try:
         return json.loads(state_file.read_text())["recipe"]["dataset"]
     except (OSError, ValueError, KeyError, TypeError):

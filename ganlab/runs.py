@@ -6,6 +6,7 @@ the same result. It writes into ``out``:
 ```
 out/
   checkpoint/             gan.weights.h5 + state.json: resume from here
+  checkpoint.previous/    the checkpoint before it, in case the newest is damaged
   samples.png             8x8 grid from the final generator (fixed latent vectors)
   samples_step_NNNNNN.png the same grid after every round (progress GIF frames)
   samples.npz             key "images": float32 samples in [-1, 1]
@@ -14,11 +15,19 @@ out/
   evaluation.json         the final samples' scores (ganlab.metrics.evaluate_images)
   comet/                  the offline Comet archive (offline tracking)
 ```
+
+``train_run`` knows no kind of GAN: it asks the GAN class of ``recipe.model``
+(``GAN_CLASSES``) for everything that differs between kinds, through the run
+protocol of ``ganlab.training.GAN`` (its dataset, its callbacks, its
+checkpoint state, its samples). A new model is one new module with a
+``GAN`` subclass, its network builders, a recipe, and one line in
+``GAN_CLASSES`` and ``BUILDERS``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import shlex
 import sys
@@ -30,13 +39,21 @@ import keras
 import numpy as np
 
 from ganlab import callbacks as gan_callbacks
-from ganlab import conditional, data, distribute, growing, models, precision, recipes, tracking, training, viz
+from ganlab import conditional, data, distribute, growing, metrics, models, precision, recipes, tracking, training, viz
 
-CHECKPOINT_FOLDER = "checkpoint"
+CHECKPOINT_FOLDER = training.CHECKPOINT_FOLDER
 SAMPLE_SEED = 2024  # fixed, so samples.npz of two runs are drawn from the same z
 # The number of rounds given to Keras' fit when only a time limit ends training.
 UNLIMITED_ROUNDS = 1_000_000
 
+# The GAN class of each model: what it trains on, its callbacks, its state, its samples.
+GAN_CLASSES = {
+    "vanilla": training.GAN,
+    "dcgan": training.GAN,
+    "progressive": growing.ProgressiveGAN,
+    "biggan": conditional.BigGAN,
+}
+# The builders of each model's generator and discriminator, from the recipe's network config.
 BUILDERS = {
     "vanilla": (models.build_vanilla_generator, models.build_vanilla_discriminator),
     "dcgan": (models.build_dcgan_generator, models.build_dcgan_discriminator),
@@ -71,7 +88,7 @@ class RunResult:
 
 
 def build_gan(recipe, seed=0, strategy=None):
-    """Networks and GAN of a recipe, compiled with its optimizers and loss.
+    """Networks and GAN of a recipe, compiled with its optimizers and loss (``GAN.from_recipe``).
 
     Built in the recipe's precision (``ganlab.precision``) and, when a
     ``tf.distribute`` strategy is given, inside its scope: variables created
@@ -85,29 +102,9 @@ def _build_gan(recipe, seed):
     keras.utils.set_random_seed(seed)
     network = recipes.network_for(recipe)
     build_generator, build_discriminator = BUILDERS[recipe.model]
-    generator, discriminator = build_generator(network), build_discriminator(network)
-
-    def adam(learning_rate):
-        return keras.optimizers.Adam(learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2, epsilon=recipe.epsilon)
-
-    if recipe.model in recipes.CONDITIONAL_MODELS:
-        # BigGAN's loss is fixed: the hinge loss, with orthogonal regularization of G.
-        gan = conditional.BigGAN(generator, discriminator, ema_decay=recipe.ema_decay, seed=seed)
-        gan.compile(
-            d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate),
-            d_steps=recipe.d_steps, orthogonal_strength=recipe.orthogonal_strength or 0.0, augment=recipe.augment,
-        )
-    elif recipe.schedule is not None:
-        # The progressive GAN's loss is fixed: WGAN-GP with the drift term.
-        gan = growing.ProgressiveGAN(generator, discriminator, recipe.schedule, ema_decay=recipe.ema_decay, seed=seed)
-        gan.compile(d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate))
-    else:
-        gan = training.GAN(generator, discriminator, ema_decay=recipe.ema_decay, seed=seed)
-        gan.compile(
-            d_optimizer=adam(recipe.d_learning_rate), g_optimizer=adam(recipe.g_learning_rate), loss=recipe.loss,
-            d_steps=recipe.d_steps,
-        )
-    return gan
+    return GAN_CLASSES[recipe.model].from_recipe(
+        recipe, build_generator(network), build_discriminator(network), seed=seed
+    )
 
 
 def train_run(
@@ -150,9 +147,11 @@ def train_run(
         )
     out = Path(out)
     checkpoint_directory = out / CHECKPOINT_FOLDER
-    # The newest complete checkpoint: a kill while one was being replaced can
-    # leave it beside the folder (see ganlab.training.save_checkpoint).
-    checkpoint = training.find_checkpoint(checkpoint_directory)
+    # The newest intact checkpoint: a kill while one was being replaced can
+    # leave it beside the folder, and a damaged newest one is skipped with a
+    # warning (see ganlab.training.save_checkpoint). Checkpoints that are all
+    # damaged end here, in a ValueError naming them.
+    checkpoint = training.require_checkpoint(checkpoint_directory)
     if not resume and checkpoint is not None:
         raise ValueError(
             f"{out} already holds a training run. Continue it with --resume, "
@@ -175,7 +174,6 @@ def train_run(
         seed = saved.get("seed", seed)
 
     images, labels = data.load_images(recipe.dataset, size=recipe.image_size, source=source)
-    conditional_model = recipe.model in recipes.CONDITIONAL_MODELS
     strategy = strategy if strategy is not None else distribute.strategy_for()
     distribute.check_batch_sizes(recipe, strategy)
     gan = build_gan(recipe, seed, strategy)
@@ -203,16 +201,13 @@ def train_run(
 
     # The data order depends on the seed and on how far training got, so that
     # a resumed run does not replay the batches it has already seen.
-    if recipe.schedule is not None:
-        # Batches phase by phase; a resumed run gets the batches it would have had.
-        dataset = growing.growing_dataset(images, recipe.schedule, seed=seed, first_step=first_step)
-    else:
-        dataset = data.make_dataset(
-            images, labels if conditional_model else None, batch_size=recipe.batch_size, seed=seed + first_step
-        )
+    dataset = gan.training_dataset(images, labels, recipe.batch_size, seed=seed, first_step=first_step)
     metrics_logger = gan_callbacks.MetricsLogger(recipe.batch_size, out / "metrics.csv", tracker)
     limits = gan_callbacks.TrainingLimits(max_steps=recipe.steps, max_minutes=recipe.minutes)
     callback_list = [
+        *gan.run_callbacks(),  # first: the kind's own (the progressive GAN's phase for each step)
+        # Before anything records the round: a NaN round's checkpoint must not replace the last good one.
+        gan_callbacks.StopOnNonFiniteLoss(checkpoint_directory),
         limits,
         # Before the logger: it adds its scores to the round's logs, which the
         # logger then writes in the same row.
@@ -226,8 +221,6 @@ def train_run(
         gan_callbacks.SampleGrid(out, show=show_samples, tracker=tracker),
         gan_callbacks.Checkpoint(checkpoint_directory, extra_state=lambda: run_state(gan, recipe, seed, tracker, command)),
     ]
-    if recipe.schedule is not None:
-        callback_list.insert(0, growing.GrowthCallback())  # first: each step must know its phase
     first_round = first_step // recipe.steps_per_round
     if recipe.steps is None:
         # Only --minutes limits this run: TrainingLimits stops it on time.
@@ -237,27 +230,32 @@ def train_run(
         rounds = math.ceil(remaining / recipe.steps_per_round)
     started = time.perf_counter()
     if remaining > 0:
-        gan.fit(
-            dataset,
-            steps_per_epoch=recipe.steps_per_round,
-            initial_epoch=first_round,
-            epochs=first_round + rounds,
-            callbacks=callback_list,
-            shuffle=False,
-            verbose=verbose,
-        )
+        try:
+            gan.fit(
+                dataset,
+                steps_per_epoch=recipe.steps_per_round,
+                initial_epoch=first_round,
+                epochs=first_round + rounds,
+                callbacks=callback_list,
+                shuffle=False,
+                verbose=verbose,
+            )
+        except gan_callbacks.NonFiniteLossError:
+            tracker.end()  # what was logged so far is kept
+            raise
     seconds = time.perf_counter() - started
     step = int(gan.step.numpy())
     stopped_because = limits.stopped_because or f"reached {recipe.steps} steps"
 
     samples, sample_labels = write_samples(gan, out / "samples.npz", recipe.number_of_samples)
-    final_grid = viz.save_image_grid(samples[:64], out / "samples.png", columns=10 if conditional_model else None)
+    # A class-conditional model's grid has one column per class.
+    final_grid = viz.save_image_grid(samples[:64], out / "samples.png", columns=gan.num_classes)
     tracker.log_image(str(final_grid), name="final samples", step=step)
     evaluation = evaluate_final_samples(samples, recipe, step, out, tracker, labels=sample_labels)
-    if conditional_model:
-        # The sampling generator's standing statistics were measured for these
-        # samples: keep them in the checkpoint, for `ganlab sample`.
-        training.save_checkpoint(gan, checkpoint_directory, run_state(gan, recipe, seed, tracker, command))
+    # The last checkpoint comes after the final samples: whatever sampling
+    # measured (BigGAN's standing statistics of its EMA generator) is kept, for
+    # `ganlab sample`.
+    training.save_checkpoint(gan, checkpoint_directory, run_state(gan, recipe, seed, tracker, command))
     tracker.end()
     class_accuracy = (
         f"  classes:    {evaluation['class_accuracy']:.1%} of the samples are of the class asked for "
@@ -281,8 +279,7 @@ def run_state(gan, recipe, seed, tracker, command=None):
     """What a checkpoint's ``state.json`` holds besides the step: enough to rebuild and continue the run."""
     # The command is scrubbed of the Comet API key, should one have been typed into it.
     state = {"experiment_key": tracker.key, "recipe": recipe.to_json(), "seed": seed, "command": tracker.scrub(command)}
-    if hasattr(gan, "growth_state"):
-        state.update(gan.growth_state())  # resolution, phase and alpha, for a reader of the file
+    state.update(gan.checkpoint_state())  # such as the progressive GAN's resolution, phase and alpha
     return state
 
 
@@ -291,30 +288,20 @@ def write_samples(gan, path, number_of_samples, seed=SAMPLE_SEED):
 
     The file's key ``images`` holds float32 images in [-1, 1]; a class-conditional
     model's file also has ``labels``, the class each image was asked for (the
-    classes in turn, 0, 1, ..., 9, 0, ...), and ``labels`` is None otherwise.
+    classes in turn, 0, 1, ..., 9, 0, ...), and ``labels`` is None otherwise
+    (``GAN.evaluation_samples``).
     """
-    if hasattr(gan, "cycling_labels"):
-        labels = gan.cycling_labels(number_of_samples)
-        images = gan.generate(number_of_samples, labels=labels, seed=seed).astype(np.float32)
-        np.savez_compressed(path, images=images, labels=labels)
-        return images, labels
-    images = gan.generate(number_of_samples, seed=seed).astype(np.float32)
-    np.savez_compressed(path, images=images)
-    return images, None
+    images, labels = gan.evaluation_samples(number_of_samples, seed=seed)
+    images = images.astype(np.float32)
+    arrays = {"images": images} if labels is None else {"images": images, "labels": labels}
+    np.savez_compressed(path, **arrays)
+    return images, labels
 
 
 def evaluate_final_samples(samples, recipe, step, out, tracker, labels=None):
     """Scores the final samples, as one last row of ``metrics.csv`` and ``evaluation.json``."""
-    import json
-
-    from ganlab import metrics
-
     evaluation = metrics.evaluate_images(samples, recipe.dataset, labels=labels)
-    scores = {name: float(evaluation[name]) for name in gan_callbacks.EVALUATION_COLUMNS}
-    if "class_accuracy" in evaluation:
-        scores["class_accuracy"] = float(evaluation["class_accuracy"])
-    if "mean_variety" in evaluation:
-        scores["variety"] = float(evaluation["mean_variety"])
+    scores = metrics.logged_scores(evaluation)
     # Into the last round's row (same step), so that each step has one row.
     gan_callbacks.record_metrics(out / "metrics.csv", step, scores)
     (out / "evaluation.json").write_text(json.dumps({"step": step, **evaluation}, indent=2))

@@ -80,7 +80,7 @@ def load_model(model, directory=None):
         gan = conditional.BigGAN(generator, models.build_biggan_discriminator(config), ema_decay=None)
         return gan, record["dataset"]
     if path.is_dir():
-        checkpoint = training.find_checkpoint(path / runs.CHECKPOINT_FOLDER)
+        checkpoint = training.require_checkpoint(path / runs.CHECKPOINT_FOLDER)  # damaged ones: a ValueError
         if checkpoint is None:
             raise ValueError(f"{path} is not a run folder: it holds no complete {runs.CHECKPOINT_FOLDER}/.")
         recipe = recipes.recipe_from_json(training.read_checkpoint_state(checkpoint)["recipe"])

