@@ -220,3 +220,13 @@ def executed_notebook(notebook_runner):
     none runs twice in a session.
     """
     return notebook_runner.get
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The tests that read a course notebook's run go last, in their order.
+
+    The notebooks start in background kernels at the first test
+    (``notebooks_started_early``); every other test runs meanwhile in this
+    process, so by the time their tests come, the notebooks are done or nearly.
+    """
+    items.sort(key=lambda item: "executed_notebook" in item.fixturenames)  # stable: False (others) first
