@@ -160,3 +160,44 @@ def test_train_devices_option_is_checked_before_a_run_folder_is_made(tmp_path, c
     error = capsys.readouterr().err
     assert "devices must be a positive integer" in error and "Traceback" not in error
     assert not (tmp_path / "run").exists()
+
+
+RUN_ON_TWO_DEVICES = textwrap.dedent(
+    """
+    import dataclasses, json, sys, warnings
+    from pathlib import Path
+    import numpy as np
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from ganlab import distribute, recipes, runs, training
+
+    strategy = distribute.strategy_for(2)
+    out = Path(sys.argv[1])
+    recipe = recipes.get_recipe("biggan", "fast")  # 20 steps, rounds of 10
+    first = runs.train_run(dataclasses.replace(recipe, steps=10), out, tracking_mode="off", verbose=0, strategy=strategy)
+    adam = [np.array(v.numpy()) for v in first.gan.d_optimizer.variables]
+    restored = runs.build_gan(recipe, strategy=strategy)
+    training.restore_checkpoint(restored, training.find_checkpoint(out / "checkpoint"))
+    same_adam = all(np.array_equal(a, np.array(b.numpy())) for a, b in zip(adam, restored.d_optimizer.variables))
+    second = runs.train_run(recipe, out, resume=True, tracking_mode="off", verbose=0, strategy=strategy)
+    print(json.dumps({"first": first.step, "second": second.step, "same_adam": same_adam,
+                      "replicas": second.gan.distribute_strategy.num_replicas_in_sync}))
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_biggan_run_on_two_devices_trains_checkpoints_and_resumes_to_its_final_step(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_ON_TWO_DEVICES, str(tmp_path / "run")], capture_output=True, text=True,
+        timeout=900, cwd=tmp_path,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "", "GANLAB_FAST": "1",
+             "GANLAB_OFFLINE": "1", "KERAS_HOME": str(tmp_path / "empty_keras_home")},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert outcome == {"first": 10, "second": 20, "same_adam": True, "replicas": 2}
+    rows = (tmp_path / "run" / "metrics.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == ["10", "20"]  # every step once across the resume
