@@ -104,7 +104,6 @@ def fixed_batches(real_digits):
     return make
 
 
-
 @pytest.fixture(scope="session", autouse=True)
 def comet_server_out_of_reach():
     """Comet's server is a closed port on this machine for the whole session.
