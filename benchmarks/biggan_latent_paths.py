@@ -12,7 +12,9 @@ the domain classifier against the real test images of each class:
 - untruncated z, and every chunk truncated;
 - only chunk 0 truncated, only chunks 1-3 truncated, all but one chunk truncated;
 - the truncated z divided by its standard deviation (bounded, but as long as
-  untruncated z): whether the loss comes from shorter z or from its bounds.
+  untruncated z), and untruncated z shortened to the truncated z's standard
+  deviation (unbounded, but as short): whether the loss comes from shorter z
+  or from its bounds.
 
 It prints the mean (lowest) per-class variety (``ganlab.metrics.per_class_variety_and_fid``),
 the mean intra-FID and the class accuracy of each. A variant that truncates
@@ -47,6 +49,8 @@ def variants(untruncated, truncated, chunk_size, chunks):
         all_but[:, index * chunk_size : (index + 1) * chunk_size] = untruncated[:, index * chunk_size : (index + 1) * chunk_size]
         yield f"all but chunk {index}", all_but
     yield "truncated, rescaled to std 1", truncated / truncated.std()
+    # The converse: unbounded normal z only shortened to the truncated z's length.
+    yield "untruncated, scaled to its std", untruncated * (truncated.std() / untruncated.std())
 
 
 def main():
