@@ -1,7 +1,7 @@
 """Lesson 04's question on your machine: is the Progressive GAN better than the DCGAN per CPU-minute?
 
     python benchmarks/progressive_vs_dcgan.py [--dataset mnist] [--dcgan-minutes 5] [--progressive-minutes 10]
-        [--out runs/progressive_vs_dcgan] [--set NAME=VALUE ...]
+        [--out runs/progressive_vs_dcgan] [--precision float32] [--set NAME=VALUE ...]
 
 Runs, one after the other, as a student would type them:
 
@@ -12,7 +12,9 @@ then scores both runs' ``samples.npz`` with ``benchmarks/independent_score.py``
 (a classifier that shares no code with ``ganlab.metrics``) and prints the two
 scores, the steps each run made and the machine. Run it alone on the machine:
 a second process sharing the cores changes how many steps fit in the minutes.
-``--set`` passes recipe settings to the progressive run only (to try a recipe).
+``--set`` passes recipe settings to the progressive run only (to try a recipe);
+``--precision`` goes to both runs (``mixed_bfloat16`` pays on CPUs with native
+bfloat16, and comparing the two models fairly means giving it to both).
 """
 
 import argparse
@@ -48,12 +50,14 @@ def main():
     parser.add_argument("--dcgan-minutes", type=float, default=5)
     parser.add_argument("--progressive-minutes", type=float, default=10)
     parser.add_argument("--out", default="runs/progressive_vs_dcgan")
+    parser.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"))
     parser.add_argument("--set", action="append", default=[], dest="settings", metavar="NAME=VALUE")
     arguments = parser.parse_args()
     out = Path(arguments.out)
+    precision = ["--precision", arguments.precision] if arguments.precision != "float32" else []
     runs = {
-        "dcgan": ["--minutes", str(arguments.dcgan_minutes)],
-        "progressive": ["--minutes", str(arguments.progressive_minutes)]
+        "dcgan": ["--minutes", str(arguments.dcgan_minutes), *precision],
+        "progressive": ["--minutes", str(arguments.progressive_minutes), *precision]
         + [option for setting in arguments.settings for option in ("--set", setting)],
     }
     for model, options in runs.items():
