@@ -14,7 +14,9 @@ the domain classifier against the real test images of each class:
 - the truncated z divided by its standard deviation (bounded, but as long as
   untruncated z), and untruncated z shortened to the truncated z's standard
   deviation (unbounded, but as short): whether the loss comes from shorter z
-  or from its bounds.
+  or from its bounds;
+- the TF Hub demo's meaning of the same number (``truncnorm(-2, 2)`` times it,
+  ``ganlab.sampling.truncnorm_scaled``).
 
 It prints the mean (lowest) per-class variety (``ganlab.metrics.per_class_variety_and_fid``),
 the mean intra-FID and the class accuracy of each. A variant that truncates
@@ -34,7 +36,7 @@ PER_CLASS = 200
 SEED = 5
 
 
-def variants(untruncated, truncated, chunk_size, chunks):
+def variants(untruncated, truncated, chunk_size, chunks, demo_scaled):
     """(name, z) pairs: which chunks of z are truncated."""
     yield "untruncated", untruncated
     yield "every chunk truncated", truncated
@@ -51,6 +53,8 @@ def variants(untruncated, truncated, chunk_size, chunks):
     yield "truncated, rescaled to std 1", truncated / truncated.std()
     # The converse: unbounded normal z only shortened to the truncated z's length.
     yield "untruncated, scaled to its std", untruncated * (truncated.std() / untruncated.std())
+    # The TF Hub demo's meaning of the same number: truncnorm(-2, 2) times the truncation.
+    yield "TF Hub demo's scale", demo_scaled
 
 
 def main():
@@ -68,9 +72,10 @@ def main():
     shape = (len(labels), gan.latent_dim)
     untruncated = sampling.truncated_normal(shape, None, seed=SEED)
     truncated = sampling.truncated_normal(shape, arguments.truncation, seed=SEED)
+    demo_scaled = sampling.truncnorm_scaled(shape, arguments.truncation, seed=SEED)
     print(f"{arguments.model}: {PER_CLASS} samples per class, truncation {arguments.truncation}, seed {SEED}")
     print(f"{'z':32s} {'variety (lowest)':>17s} {'intra-FID':>10s} {'class acc':>10s}")
-    for name, latent in variants(untruncated, truncated, config.chunk_size, config.latent_chunks):
+    for name, latent in variants(untruncated, truncated, config.chunk_size, config.latent_chunks, demo_scaled):
         images = gan.generate(latent, labels=labels)
         features, probabilities = classifier.features_and_probabilities(images, dataset, "domain")
         scores = metrics.per_class_variety_and_fid(features, labels, real_features, real_labels)
