@@ -176,6 +176,8 @@ class ProgressiveGAN(training.GAN):
         seed: seed of the latent vectors and the penalty's mixing factors.
         gradient_penalty_weight: lambda, 10.
         drift_weight: epsilon_drift, 0.001.
+        penalty_samples: None (the paper's), or the penalty on the first n
+            pairs of each critic batch (``losses.wgan_gp_discriminator_loss``).
 
     Call ``compile(d_optimizer, g_optimizer)``, then ``fit`` with a
     ``GrowthCallback`` and a ``growing_dataset``.
@@ -186,7 +188,7 @@ class ProgressiveGAN(training.GAN):
 
     def __init__(
         self, generator, discriminator, schedule, ema_decay=0.999, seed=None,
-        gradient_penalty_weight=10.0, drift_weight=0.001, **kwargs,
+        gradient_penalty_weight=10.0, drift_weight=0.001, penalty_samples=None, **kwargs,
     ):
         if tuple(schedule.resolutions) != tuple(generator.config.resolutions):
             raise ValueError(
@@ -199,6 +201,17 @@ class ProgressiveGAN(training.GAN):
         self.schedule = schedule
         self.gradient_penalty_weight = gradient_penalty_weight
         self.drift_weight = drift_weight
+        group = discriminator.config.minibatch_group_size
+        if penalty_samples is not None and (
+            isinstance(penalty_samples, bool) or not isinstance(penalty_samples, int)
+            or penalty_samples < 1 or (penalty_samples > group and penalty_samples % group)
+        ):
+            # D's minibatch stddev needs the penalty's batch divisible by its group (or smaller than it).
+            raise ValueError(
+                f"penalty_samples must be None, a positive integer up to {group} or a multiple of "
+                f"{group} (D's minibatch stddev group). Received: penalty_samples={penalty_samples!r}"
+            )
+        self.penalty_samples = penalty_samples
         self.image_size = generator.config.image_shape[0]
         # Variables, so that they are saved in checkpoints and change without retracing.
         self.alpha = keras.Variable(1.0, dtype="float32", trainable=False, name="alpha")
@@ -281,7 +294,7 @@ class ProgressiveGAN(training.GAN):
                 d_loss, real_scores, fake_scores, penalty = losses.wgan_gp_discriminator_loss(
                     discriminator, real_images, fake_images,
                     self.gradient_penalty_weight, self.drift_weight, mixing=self.sample_mixing(batch_size),
-                    loss_scale=_loss_scale(self.d_optimizer),
+                    loss_scale=_loss_scale(self.d_optimizer), penalty_samples=self.penalty_samples,
                 )
                 d_loss_for_gradients = self.d_optimizer.scale_loss(d_loss / replicas)
             weights = self.discriminator.trainable_weights
@@ -335,7 +348,10 @@ class ProgressiveGAN(training.GAN):
     @classmethod
     def from_recipe(cls, recipe, generator, discriminator, seed=0):
         """The recipe's progressive GAN: its schedule, Adam settings and EMA; the loss is fixed (WGAN-GP + drift)."""
-        gan = cls(generator, discriminator, recipe.schedule, ema_decay=recipe.ema_decay, seed=seed)
+        gan = cls(
+            generator, discriminator, recipe.schedule, ema_decay=recipe.ema_decay, seed=seed,
+            penalty_samples=recipe.penalty_samples,
+        )
         d_optimizer, g_optimizer = training.recipe_optimizers(recipe)
         gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
         return gan

@@ -75,6 +75,10 @@ class Recipe:
         precision: the networks' dtype policy (``ganlab.precision``):
             ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``. float32
             by default: mixed precision has not yet been measured to help here.
+        penalty_samples: the progressive GAN's gradient penalty on only the
+            first n image pairs of each critic batch; None (the default, the
+            paper's) for all of them. Not the paper's implementation: a cheaper,
+            noisier estimate of the same term (docs/results.md, "Progressive GAN").
     """
 
     model: str
@@ -100,6 +104,7 @@ class Recipe:
     orthogonal_strength: float | None = None
     augment: str = ""
     precision: str = "float32"
+    penalty_samples: int | None = None
 
     def to_json(self):
         """A nested dict of plain values; ``recipe_from_json`` turns it back into a Recipe."""
@@ -377,6 +382,18 @@ def _validate(recipe):
 
     parse_policy(recipe.augment)
     check_precision(recipe.precision)
+    if recipe.penalty_samples is not None and recipe.model != "progressive":
+        raise ValueError(
+            f"penalty_samples (the gradient penalty's batch) is for the progressive GAN only. "
+            f"Received: penalty_samples={recipe.penalty_samples!r} for model={recipe.model!r}"
+        )
+    if recipe.penalty_samples is not None and (
+        isinstance(recipe.penalty_samples, bool) or not isinstance(recipe.penalty_samples, int) or recipe.penalty_samples < 1
+    ):
+        raise ValueError(
+            f"penalty_samples must be None (the whole batch) or a positive integer. "
+            f"Received: penalty_samples={recipe.penalty_samples!r}"
+        )
     if recipe.augment and recipe.model not in CONDITIONAL_MODELS:
         raise ValueError(
             f"augment (DiffAugment) is implemented for {CONDITIONAL_MODELS} only. "

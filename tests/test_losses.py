@@ -204,6 +204,36 @@ def test_gradient_penalty_draws_the_same_mixing_for_the_same_seed():
     assert 0.0 <= first <= 1.0
 
 
+def test_penalty_samples_puts_the_penalty_on_the_first_pairs_and_the_other_terms_on_the_whole_batch():
+    from ganlab.losses import wgan_gp_discriminator_loss
+
+    # D(x) = sum(x^2) / 2, gradient x. real = 0 and fake = 2 on 4 pixels: D(real) = 0, D(fake) = 8,
+    # and at x_hat = m * fake the gradient norm is 4m.
+    def critic(images):
+        return 0.5 * tf.reduce_sum(tf.square(images), axis=(1, 2, 3))[:, tf.newaxis]
+
+    real, fake = tf.zeros((4, 2, 2, 1)), tf.fill((4, 2, 2, 1), 2.0)
+    mixing = tf.constant([0.25, 0.5, 0.0, 0.0], shape=(4, 1, 1, 1))
+
+    every, *_, every_penalty = wgan_gp_discriminator_loss(critic, real, fake, mixing=mixing)
+    first_two, *_, first_two_penalty = wgan_gp_discriminator_loss(critic, real, fake, mixing=mixing, penalty_samples=2)
+
+    # Norms 1, 2, 0, 0: all four give ((1-1)^2 + (2-1)^2 + 1 + 1) / 4 = 0.75; the first two, 0.5.
+    assert value(every_penalty) == pytest.approx(0.75, rel=1e-5)
+    assert value(first_two_penalty) == pytest.approx(0.5, rel=1e-5)
+    # mean(D(fake)) - mean(D(real)) = 8 and the drift 0.001 * mean(D(real)^2) = 0 over the whole batch.
+    assert value(every) == pytest.approx(8 + 10 * 0.75, rel=1e-5)
+    assert value(first_two) == pytest.approx(8 + 10 * 0.5, rel=1e-5)
+
+
+@pytest.mark.parametrize("penalty_samples", [0, -2, 2.5, True])
+def test_penalty_samples_must_be_a_positive_integer(penalty_samples):
+    from ganlab.losses import wgan_gp_discriminator_loss
+
+    with pytest.raises(ValueError, match=r"penalty_samples must be None \(the whole batch\) or a positive integer"):
+        wgan_gp_discriminator_loss(lambda images: images, tf.zeros((2, 1)), tf.zeros((2, 1)), penalty_samples=penalty_samples)
+
+
 def test_drift_penalty_is_the_mean_squared_real_score():
     assert value(drift_penalty(logits(1.0, -2.0, 3.0))) == pytest.approx((1 + 4 + 9) / 3)
 

