@@ -223,6 +223,7 @@ def wgan_gp_discriminator_loss(
                 f"penalty_samples must be None (the whole batch) or a positive integer. "
                 f"Received: penalty_samples={penalty_samples!r}"
             )
+
     def scores(images, training=True):  # gradient_penalty passes training=True
         return ops.cast(discriminator(images), "float32")
 
