@@ -202,10 +202,7 @@ class ProgressiveGAN(training.GAN):
         self.gradient_penalty_weight = gradient_penalty_weight
         self.drift_weight = drift_weight
         group = discriminator.config.minibatch_group_size
-        if penalty_samples is not None and (
-            isinstance(penalty_samples, bool) or not isinstance(penalty_samples, int)
-            or penalty_samples < 1 or (penalty_samples > group and penalty_samples % group)
-        ):
+        if losses.check_penalty_samples(penalty_samples) is not None and penalty_samples > group and penalty_samples % group:
             # D's minibatch stddev needs the penalty's batch divisible by its group (or smaller than it).
             raise ValueError(
                 f"penalty_samples must be None, a positive integer up to {group} or a multiple of "

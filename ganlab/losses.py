@@ -179,6 +179,18 @@ def drift_penalty(real_logits):
     return ops.mean(ops.square(real_logits))
 
 
+def check_penalty_samples(penalty_samples):
+    """``penalty_samples`` if it is None or a positive integer; a ``ValueError`` naming it otherwise."""
+    if penalty_samples is not None and (
+        isinstance(penalty_samples, bool) or not isinstance(penalty_samples, int) or penalty_samples < 1
+    ):
+        raise ValueError(
+            f"penalty_samples must be None (the whole batch) or a positive integer. "
+            f"Received: penalty_samples={penalty_samples!r}"
+        )
+    return penalty_samples
+
+
 def wgan_gp_discriminator_loss(
     discriminator, real_images, fake_images, gradient_penalty_weight=10.0, drift_weight=0.001, seed=None,
     loss_scale=None, mixing=None, penalty_samples=None,
@@ -217,12 +229,7 @@ def wgan_gp_discriminator_loss(
         ``(loss, real_scores, fake_scores, penalty)``: the scalar loss, the
         scores (float32) and the unweighted gradient penalty.
     """
-    if penalty_samples is not None:
-        if isinstance(penalty_samples, bool) or not isinstance(penalty_samples, int) or penalty_samples < 1:
-            raise ValueError(
-                f"penalty_samples must be None (the whole batch) or a positive integer. "
-                f"Received: penalty_samples={penalty_samples!r}"
-            )
+    check_penalty_samples(penalty_samples)
 
     def scores(images, training=True):  # gradient_penalty passes training=True
         return ops.cast(discriminator(images), "float32")

@@ -373,7 +373,7 @@ def _validate(recipe):
     if recipe.minutes is not None and recipe.minutes <= 0:
         raise ValueError(f"minutes must be positive. Received: minutes={recipe.minutes!r}")
     from ganlab.augment import parse_policy
-    from ganlab.losses import LOSS_FAMILIES
+    from ganlab.losses import LOSS_FAMILIES, check_penalty_samples
     from ganlab.precision import check_precision
 
     # Checked here, not only by GAN.compile: a mistyped `--set loss=...` is told before any network is built.
@@ -387,13 +387,7 @@ def _validate(recipe):
             f"penalty_samples (the gradient penalty's batch) is for the progressive GAN only. "
             f"Received: penalty_samples={recipe.penalty_samples!r} for model={recipe.model!r}"
         )
-    if recipe.penalty_samples is not None and (
-        isinstance(recipe.penalty_samples, bool) or not isinstance(recipe.penalty_samples, int) or recipe.penalty_samples < 1
-    ):
-        raise ValueError(
-            f"penalty_samples must be None (the whole batch) or a positive integer. "
-            f"Received: penalty_samples={recipe.penalty_samples!r}"
-        )
+    check_penalty_samples(recipe.penalty_samples)
     if recipe.augment and recipe.model not in CONDITIONAL_MODELS:
         raise ValueError(
             f"augment (DiffAugment) is implemented for {CONDITIONAL_MODELS} only. "
