@@ -71,6 +71,12 @@ class GrowthSchedule:
         batch_sizes: one per resolution (the official one-GPU preset: 128 up to
             16x16, 64 at 32x32): small images are cheap, so bigger batches there
             cost little time.
+        initial_resolution: the resolution of the first (stable) phase; None
+            for the first of ``resolutions`` (4, as in the paper). The official
+            code's ``lod_initial_resolution``: the networks keep every block from
+            4x4 up, and those up to this resolution train from the start. The
+            tests use it to skip the small phases where growth is not their
+            subject (each phase traces the train step anew).
 
     After its last phase a run stays in the final stable phase (for ``--minutes``
     or ``--steps`` beyond the schedule).
@@ -80,12 +86,18 @@ class GrowthSchedule:
     stable_images: int = 20_000
     transition_images: int = 20_000
     batch_sizes: tuple = (64, 64, 64, 64)
+    initial_resolution: int | None = None
 
     def __post_init__(self):
         if len(self.batch_sizes) != len(self.resolutions):
             raise ValueError(
                 f"batch_sizes needs one batch size per resolution {self.resolutions}. "
                 f"Received: batch_sizes={self.batch_sizes}"
+            )
+        if self.initial_resolution is not None and self.initial_resolution not in self.resolutions:
+            raise ValueError(
+                f"initial_resolution must be None or one of the resolutions {self.resolutions}. "
+                f"Received: initial_resolution={self.initial_resolution!r}"
             )
         for name in ("stable_images", "transition_images"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
@@ -97,10 +109,13 @@ class GrowthSchedule:
     def phases(self):
         """Every ``Phase``, in order."""
         phases, first_step = [], 0
+        first = self.resolutions.index(self.initial_resolution or self.resolutions[0])
         for level, (resolution, batch_size) in enumerate(zip(self.resolutions, self.batch_sizes)):
+            if level < first:
+                continue
             # The first resolution is only stabilized; every later one is faded in, then stabilized.
             kinds = [(False, self.stable_images)]
-            if level > 0:
+            if level > first:
                 kinds.insert(0, (True, self.transition_images))
             for fading, images in kinds:
                 steps = math.ceil(images / batch_size)

@@ -350,6 +350,12 @@ def _squared_distances(rows, columns, squared_norms_of_columns):
     return np.maximum(squared, 0.0)  # rounding can dip a hair below 0
 
 
+def neighbour_radii(features, k=3, chunk_size=DISTANCE_CHUNK_SIZE):
+    """Squared distance from every row of ``features`` to its k-th nearest other row: a manifold's ball radii."""
+    features = _as_feature_matrix(features, "features", minimum_rows=k + 1)
+    return _squared_neighbour_radii(features, k, chunk_size)
+
+
 def _squared_neighbour_radii(features, k, chunk_size):
     """Squared distance from every point to its k-th nearest other point of the same set."""
     squared_norms = (features**2).sum(axis=1)
@@ -372,7 +378,7 @@ def _fraction_inside(manifold_features, squared_radii, query_features, chunk_siz
     return inside / len(query_features)
 
 
-def precision_recall(features_real, features_fake, k=3, chunk_size=DISTANCE_CHUNK_SIZE):
+def precision_recall(features_real, features_fake, k=3, chunk_size=DISTANCE_CHUNK_SIZE, real_radii=None):
     """Improved precision and recall of generated samples.
 
     Each set is turned into a "manifold": the union of balls around its
@@ -396,6 +402,10 @@ def precision_recall(features_real, features_fake, k=3, chunk_size=DISTANCE_CHUN
         k: the neighbourhood size (3 in the paper); each set needs more than
             ``k`` samples.
         chunk_size: rows of the distance matrix computed at once.
+        real_radii: the real manifold's squared radii (``neighbour_radii`` of
+            ``features_real`` with this ``k``), when the caller has them: they
+            depend on the real set only, and for 10,000 real images they cost
+            more than everything else here (``evaluate_images`` caches them).
 
     Returns:
         ``(precision, recall)``, two floats in [0, 1].
@@ -411,7 +421,13 @@ def precision_recall(features_real, features_fake, k=3, chunk_size=DISTANCE_CHUN
     features_real = _as_feature_matrix(features_real, "features_real", minimum_rows=k + 1)
     features_fake = _as_feature_matrix(features_fake, "features_fake", minimum_rows=k + 1)
     _check_same_dimension(features_real, features_fake, "features_real", "features_fake")
-    real_radii = _squared_neighbour_radii(features_real, k, chunk_size)
+    if real_radii is None:
+        real_radii = _squared_neighbour_radii(features_real, k, chunk_size)
+    elif np.shape(real_radii) != (len(features_real),):
+        raise ValueError(
+            f"real_radii must hold one radius per real feature row, shape ({len(features_real)},). "
+            f"Received: real_radii.shape={np.shape(real_radii)}"
+        )
     fake_radii = _squared_neighbour_radii(features_fake, k, chunk_size)
     precision = _fraction_inside(features_real, real_radii, features_fake, chunk_size)
     recall = _fraction_inside(features_fake, fake_radii, features_real, chunk_size)
@@ -533,6 +549,15 @@ def real_features_and_probabilities(dataset_name, source="auto", backbone="domai
     return _real_cache[key]
 
 
+def real_neighbour_radii(dataset_name, source="auto", backbone="domain", k=3):
+    """``neighbour_radii`` of ``real_features_and_probabilities``' features (cached in memory)."""
+    key = (dataset_name, str(source), backbone, "radii", k)
+    if key not in _real_cache:
+        features, _ = real_features_and_probabilities(dataset_name, source, backbone)
+        _real_cache[key] = neighbour_radii(features, k)
+    return _real_cache[key]
+
+
 def real_test_labels(dataset_name, source="auto"):
     """The classes of the real test images that ``real_features_and_probabilities`` scores (cached in memory)."""
     from ganlab import data
@@ -593,14 +618,16 @@ def evaluate_images(
         raise ValueError(
             f"labels must hold one class per image, shape ({len(images)},). Received: labels.shape={np.shape(labels)}"
         )
+    real_radii = None
     if real_images is None:
         real_features, real_probabilities = real_features_and_probabilities(dataset_name, source, backbone)
+        real_radii = real_neighbour_radii(dataset_name, source, backbone)
     else:
         real_features, real_probabilities = classifier.features_and_probabilities(
             real_images, dataset_name, backbone
         )
     fake_features, fake_probabilities = classifier.features_and_probabilities(images, dataset_name, backbone)
-    precision, recall = precision_recall(real_features, fake_features)
+    precision, recall = precision_recall(real_features, fake_features, real_radii=real_radii)
     results = {
         "fid": frechet_distance(real_features, fake_features),
         "kid": kernel_distance(real_features, fake_features, subsets=kid_subsets, seed=seed),

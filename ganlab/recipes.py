@@ -200,11 +200,11 @@ _RECIPES = {
 _FAST_OVERRIDES = {
     "vanilla": dict(
         network=VanillaConfig(hidden_units=(32, 64)), steps=30, steps_per_round=10,
-        evaluation_every_rounds=3, evaluation_samples=200,
+        evaluation_every_rounds=3, evaluation_samples=200, number_of_samples=500,
     ),
     "dcgan": dict(
         network=DCGANConfig(generator_width=8, discriminator_width=8), steps=30, steps_per_round=10,
-        evaluation_every_rounds=3, evaluation_samples=200,
+        evaluation_every_rounds=3, evaluation_samples=200, number_of_samples=500,
     ),
     "biggan": dict(
         network=BigGANConfig(latent_dim=16, embedding_dim=8, generator_width=8, discriminator_width=8),
@@ -217,7 +217,7 @@ _FAST_OVERRIDES = {
         schedule=GrowthSchedule(
             resolutions=(4, 8, 16, 32), stable_images=48, transition_images=48, batch_sizes=(16, 16, 8, 8),
         ),
-        steps_per_round=10, evaluation_every_rounds=3, evaluation_samples=200,
+        steps_per_round=10, evaluation_every_rounds=3, evaluation_samples=200, number_of_samples=500,
     ),
 }
 _FULL_OVERRIDES = {

@@ -8,7 +8,7 @@ a time, and shared by the tests:
 - ``resumed``: a copy of it continued with ``--steps 40 --resume``;
 - ``refused``: ``ganlab train dcgan`` into the ``dcgan`` folder again, without ``--resume``;
 - ``vanilla``: ``ganlab train vanilla --minutes 0.1``, stopped by the clock, not the recipe's 30 steps;
-- ``progressive``: ``ganlab train progressive``, the fast schedule through every resolution.
+- ``progressive``: ``ganlab train progressive --set schedule.initial_resolution=16``: 16x16, then the 32x32 fade-in.
 
 Errors of bad options and ``ganlab sample`` are checked in-process through
 ``ganlab.cli.main``, which is what the console script calls.
@@ -28,6 +28,9 @@ from PIL import Image
 from commands import fast_offline_environment, ganlab_command
 
 from ganlab import cli, recipes, runs, training
+
+# The final samples of a fast run (vanilla, DCGAN and progressive: the same number).
+FAST_SAMPLES = recipes.get_recipe("dcgan", "fast").number_of_samples
 
 METRICS_HEADER = [
     "step", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy", "images_per_second", "elapsed_seconds",
@@ -73,7 +76,12 @@ def cli_runs(tmp_path_factory):
         ["train", "vanilla", "--out", "vanilla", "--minutes", "0.1", *offline],
         folder, environment, "vanilla",
     )
-    progressive = Command(["train", "progressive", "--out", "progressive", *offline], folder, environment, "progressive")
+    # From 16x16 (the official code's lod_initial_resolution): the growth to 32x32 without the
+    # small phases, each of which would trace the step again (test_progressive.py grows from 4x4).
+    progressive = Command(
+        ["train", "progressive", "--out", "progressive", "--set", "schedule.initial_resolution=16", *offline],
+        folder, environment, "progressive",
+    )
     finished = {"dcgan": dcgan.finish(), "progressive": progressive.finish()}
     assert finished["dcgan"].returncode == 0, finished["dcgan"].stderr[-3000:]
     # Continue a copy, so that the first run's folder stays as it was written.
@@ -133,14 +141,14 @@ def test_train_dcgan_writes_checkpoint_sample_grids_samples_metrics_and_comet_ar
     assert archives[0].stem == state["experiment_key"]
 
 
-def test_train_dcgan_samples_npz_holds_2500_float32_images_in_minus_one_to_one(cli_runs):
+def test_train_dcgan_samples_npz_holds_the_recipes_number_of_float32_images_in_minus_one_to_one(cli_runs):
     folder, _ = cli_runs
 
     samples = read_samples(folder / "dcgan" / "samples.npz")
 
     assert list(samples) == ["images"]  # unconditional: no labels
     images = samples["images"]
-    assert images.shape == (2500, 28, 28, 1) and images.dtype == np.float32
+    assert images.shape == (FAST_SAMPLES, 28, 28, 1) and images.dtype == np.float32
     assert images.min() >= -1.0 and images.max() <= 1.0
     assert images.std() > 0.01  # not a constant image
 
@@ -152,7 +160,7 @@ def test_samples_npz_is_the_checkpointed_ema_generator_on_the_fixed_sample_seed(
     gan = runs.build_gan(recipe)
     training.restore_checkpoint(gan, checkpoint)
 
-    expected = gan.generate(2500, seed=runs.SAMPLE_SEED)
+    expected = gan.generate(FAST_SAMPLES, seed=runs.SAMPLE_SEED)
 
     np.testing.assert_allclose(read_samples(folder / "dcgan" / "samples.npz")["images"], expected, atol=1e-5)
 
@@ -208,7 +216,7 @@ def test_resume_appends_rows_30_and_40_to_the_metrics_of_the_first_part(cli_runs
     assert resumed_rows[: len(first_rows)] == first_rows  # the first part's rows unchanged
     assert [row[0] for row in training_rows(resumed_rows[1:])] == ["10", "20", "30", "40"]
     assert (folder / "resumed" / "samples_step_000040.png").exists()
-    assert read_samples(folder / "resumed" / "samples.npz")["images"].shape == (2500, 28, 28, 1)
+    assert read_samples(folder / "resumed" / "samples.npz")["images"].shape == (FAST_SAMPLES, 28, 28, 1)
 
 
 def test_training_again_into_a_run_folder_without_resume_is_refused_in_one_line(cli_runs):
@@ -245,7 +253,7 @@ def test_minutes_alone_trains_until_the_time_limit_past_the_recipes_steps_and_wr
     _, *rows = read_csv(folder / "vanilla" / "metrics.csv")
     assert int(rows[-1][0]) == state["step"]
     images = read_samples(folder / "vanilla" / "samples.npz")["images"]
-    assert images.shape == (2500, 28, 28, 1) and images.dtype == np.float32
+    assert images.shape == (FAST_SAMPLES, 28, 28, 1) and images.dtype == np.float32
     assert images.min() >= -1.0 and images.max() <= 1.0
     assert (folder / "vanilla" / "samples.png").exists()
     assert len(list((folder / "vanilla" / "comet").glob("*.zip"))) == 1
@@ -375,12 +383,13 @@ def test_train_progressive_grows_to_32x32_and_writes_32x32_samples_resolution_an
     run = finished["progressive"]
 
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "step 3: 8x8 fade-in" in run.stdout and "step 27: 32x32 stable" in run.stdout
-    assert "trained to step 33" in run.stdout
+    # 16x16 stable: steps 0-5 (batch 8), 32x32 fade-in 6-11, 32x32 stable 12-17.
+    assert "step 6: 32x32 fade-in" in run.stdout and "step 12: 32x32 stable" in run.stdout
+    assert "8x8" not in run.stdout and "trained to step 18" in run.stdout
     images = read_samples(folder / "progressive" / "samples.npz")["images"]
-    assert images.shape == (2500, 32, 32, 1) and images.min() >= -1.0 and images.max() <= 1.0
+    assert images.shape == (FAST_SAMPLES, 32, 32, 1) and images.min() >= -1.0 and images.max() <= 1.0
     header, *rows = read_csv(folder / "progressive" / "metrics.csv")
     assert header[-2:] == ["resolution", "alpha"]
-    assert [row[0] for row in rows] == ["10", "20", "30", "33"]
+    assert [row[0] for row in rows] == ["10", "18"]
     state = json.loads((folder / "progressive" / "checkpoint" / "state.json").read_text())
     assert (state["resolution"], state["phase"], state["alpha"]) == (32, "32x32 stable", 1.0)

@@ -174,7 +174,8 @@ RUN_ON_TWO_DEVICES = textwrap.dedent(
 
     strategy = distribute.strategy_for(2)
     out = Path(sys.argv[1])
-    recipe = recipes.get_recipe("biggan", "fast")  # 20 steps, rounds of 10
+    # 20 steps, rounds of 10; few final samples and no evaluation rounds: the subject is the devices.
+    recipe = recipes.get_recipe("biggan", "fast", number_of_samples=100, evaluation_every_rounds=50)
     first = runs.train_run(dataclasses.replace(recipe, steps=10), out, tracking_mode="off", verbose=0, strategy=strategy)
     adam = [np.array(v.numpy()) for v in first.gan.d_optimizer.variables]
     restored = runs.build_gan(recipe, strategy=strategy)

@@ -192,23 +192,27 @@ def save_weights(self, path, *args, **kwargs):
     return result
 training.GAN.save_weights = save_weights
 """
-# The patch of a kill before step 13 of the progressive GAN: in the 16x16 fade-in (steps 9 to 14).
+# The patch of a kill before step 11 of the progressive GAN: in the 32x32 fade-in (steps 6 to 11
+# of the schedule from 16x16, PROGRESSIVE_FROM_16).
 KILL_IN_FADE_IN = """
 from ganlab import growing
 original_batch_begin = growing.GrowthCallback.on_train_batch_begin
 def on_train_batch_begin(self, batch, logs=None):
-    if self.step == 13:
-        assert self.model.phase.fading and self.model.phase.resolution == 16
+    if self.step == 11:
+        assert self.model.phase.fading and self.model.phase.resolution == 32
         kill()
     return original_batch_begin(self, batch, logs)
 growing.GrowthCallback.on_train_batch_begin = on_train_batch_begin
 """
+# The fast progressive schedule from 16x16: 16x16 stable, steps 0-5; 32x32 fade-in, 6-11; 32x32
+# stable, 12-17. The small phases would only add traces of the step (test_progressive.py runs them).
+PROGRESSIVE_FROM_16 = ["--set", "schedule.initial_resolution=16"]
 # model: (steps, the kill's patch, the step of the last checkpoint complete at the kill)
 KILLS = {
     # Writing the checkpoint of step 20: the half-written one is ignored, step 10's is used.
     "vanilla": (30, KILL_WRITING_WEIGHTS.format(step=20, occurrence=1), 10),
-    # In a fade-in, resumed from the checkpoint of step 10, itself inside that fade-in (alpha 1/6).
-    "progressive": (33, KILL_IN_FADE_IN, 10),
+    # In a fade-in, resumed from the checkpoint of step 10, itself inside that fade-in (alpha 4/6).
+    "progressive": (18, KILL_IN_FADE_IN, 10),
     # After training, its standing statistics measured and the final samples written:
     # writing the last checkpoint (the second of step 20). The first one of step 20 is used.
     "biggan": (20, KILL_WRITING_WEIGHTS.format(step=20, occurrence=2), 20),
@@ -225,6 +229,8 @@ def test_every_model_killed_at_its_hardest_moment_resumes_to_the_requested_step_
     arguments = ["train", model, "--out", str(run), "--steps", str(steps), "--tracking", "off", "--seed", "1"]
     # Few final samples and no evaluation during training: the subject is the kill, not the scores.
     quick = ["--set", "number_of_samples=64", "--set", "evaluation_every_rounds=50"]
+    if model == "progressive":
+        quick += PROGRESSIVE_FROM_16
     run_killed_inside(arguments + quick, tmp_path, patch)
     found = training.find_checkpoint(run / "checkpoint")
     assert found is not None and training.read_checkpoint_state(found)["step"] == last_checkpoint  # none lost

@@ -302,6 +302,21 @@ def test_precision_recall_matches_a_brute_force_reference():
     assert recall == pytest.approx(manifold_coverage(fake, real, 3))
 
 
+def test_precision_recall_with_the_real_radii_given_is_the_same_and_the_radii_are_the_kth_neighbour_distances():
+    rng = np.random.default_rng(14)
+    real, fake = rng.normal(size=(40, 3)), rng.normal(0.5, 0.8, size=(30, 3))
+    # By hand: the squared distance to the 3rd nearest other point (column 0 is the point itself).
+    squared = ((real[:, None] - real[None]) ** 2).sum(-1)
+    expected = np.sort(squared, axis=1)[:, 3]
+
+    radii = metrics.neighbour_radii(real, k=3)
+
+    np.testing.assert_allclose(radii, expected, rtol=1e-9, atol=1e-12)
+    assert precision_recall(real, fake, real_radii=radii) == precision_recall(real, fake)
+    with pytest.raises(ValueError, match=r"real_radii must hold one radius per real feature row, shape \(40,\)"):
+        precision_recall(real, fake, real_radii=radii[:10])
+
+
 def test_precision_recall_with_no_more_points_than_k_raises_value_error():
     with pytest.raises(ValueError, match="features_fake needs at least 4 samples"):
         precision_recall(np.zeros((10, 2)), np.zeros((3, 2)), k=3)

