@@ -43,6 +43,13 @@ from ganlab import distribute, losses, regularizers, sampling, training
 from ganlab.models.biggan import BigGANGenerator
 
 
+def check_standing_statistics_batches(batches):
+    """``batches`` if it is a positive integer (how many batches standing statistics average), else a ValueError."""
+    if isinstance(batches, bool) or not isinstance(batches, numbers.Integral) or batches < 1:
+        raise ValueError(f"standing_statistics_batches must be a positive integer. Received: {batches!r}")
+    return batches
+
+
 class BigGAN(training.GAN):
     """BigGAN: a class-conditional ``ganlab.training.GAN`` with hinge loss, orthogonal regularization and EMA.
 
@@ -53,6 +60,8 @@ class BigGAN(training.GAN):
             uses 0.9999 from iteration 20,000 on; 0.999 (with
             ``training.GAN``'s warm-up) suits runs of thousands of steps.
         seed: seed of the latent vectors and classes drawn during training.
+        standing_statistics_batches: batches that ``ensure_standing_statistics``
+            averages (``recompute_standing_statistics``): 16, as BigGAN-PyTorch.
 
     Train with ``fit`` on a dataset of ``(images, labels)`` batches
     (``ganlab.data.make_dataset(images, labels)``): images ``(N, H, W, C)`` in
@@ -76,7 +85,8 @@ class BigGAN(training.GAN):
     ```
     """
 
-    def __init__(self, generator, discriminator, ema_decay=0.999, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, ema_decay=0.999, seed=None, standing_statistics_batches=16, **kwargs):
+        check_standing_statistics_batches(standing_statistics_batches)
         if not isinstance(generator, BigGANGenerator):
             raise ValueError(f"generator must be a BigGANGenerator. Received: {type(generator).__name__}")
         g_config, d_config = generator.config, getattr(discriminator, "config", None)
@@ -93,6 +103,7 @@ class BigGAN(training.GAN):
         self.num_classes = g_config.num_classes
         # The step at which the EMA generator's standing statistics were last measured.
         self.standing_statistics_step = None
+        self.standing_statistics_batches = standing_statistics_batches
 
     # Logged per round beside the losses (MetricsLogger); class accuracy and variety
     # within a class come from the evaluation rounds (EvaluationCallback).
@@ -223,7 +234,10 @@ class BigGAN(training.GAN):
     @classmethod
     def from_recipe(cls, recipe, generator, discriminator, seed=0):
         """The recipe's BigGAN: Adam settings, D steps, orthogonal strength, DiffAugment; the loss is fixed (hinge)."""
-        gan = cls(generator, discriminator, ema_decay=recipe.ema_decay, seed=seed)
+        gan = cls(
+            generator, discriminator, ema_decay=recipe.ema_decay, seed=seed,
+            standing_statistics_batches=recipe.standing_statistics_batches or 16,
+        )
         d_optimizer, g_optimizer = training.recipe_optimizers(recipe)
         gan.compile(
             d_optimizer=d_optimizer, g_optimizer=g_optimizer, d_steps=recipe.d_steps,
@@ -298,7 +312,7 @@ class BigGAN(training.GAN):
         Without EMA the generator's own moving statistics are used, as trained.
         """
         if self.ema_generator is not None and self.standing_statistics_step != int(self.step.numpy()):
-            self.recompute_standing_statistics()
+            self.recompute_standing_statistics(batches=self.standing_statistics_batches)
 
     # --- sampling -----------------------------------------------------------------------
 

@@ -79,6 +79,9 @@ class Recipe:
             first n image pairs of each critic batch; None (the default, the
             paper's) for all of them. Not the paper's implementation: a cheaper,
             noisier estimate of the same term (docs/results.md, "Progressive GAN").
+        standing_statistics_batches: BigGAN's batches of z averaged into the
+            sampling generator's standing statistics; None for BigGAN-PyTorch's
+            16 (the fast budget: 4, since each is an eager pass through G).
     """
 
     model: str
@@ -105,6 +108,7 @@ class Recipe:
     augment: str = ""
     precision: str = "float32"
     penalty_samples: int | None = None
+    standing_statistics_batches: int | None = None
 
     def to_json(self):
         """A nested dict of plain values; ``recipe_from_json`` turns it back into a Recipe."""
@@ -209,7 +213,7 @@ _FAST_OVERRIDES = {
     "biggan": dict(
         network=BigGANConfig(latent_dim=16, embedding_dim=8, generator_width=8, discriminator_width=8),
         batch_size=16, steps=20, d_steps=1, steps_per_round=10, evaluation_every_rounds=2, evaluation_samples=200,
-        number_of_samples=500,
+        number_of_samples=500, standing_statistics_batches=4,
     ),
     # Every resolution and both phases, a few steps each.
     "progressive": dict(
@@ -388,6 +392,15 @@ def _validate(recipe):
             f"Received: penalty_samples={recipe.penalty_samples!r} for model={recipe.model!r}"
         )
     check_penalty_samples(recipe.penalty_samples)
+    if recipe.standing_statistics_batches is not None:
+        if recipe.model not in CONDITIONAL_MODELS:
+            raise ValueError(
+                f"standing_statistics_batches is for {CONDITIONAL_MODELS} only. Received: "
+                f"standing_statistics_batches={recipe.standing_statistics_batches!r} for model={recipe.model!r}"
+            )
+        from ganlab.conditional import check_standing_statistics_batches
+
+        check_standing_statistics_batches(recipe.standing_statistics_batches)
     if recipe.augment and recipe.model not in CONDITIONAL_MODELS:
         raise ValueError(
             f"augment (DiffAugment) is implemented for {CONDITIONAL_MODELS} only. "

@@ -251,3 +251,24 @@ def test_penalty_samples_is_a_progressive_setting_that_reaches_its_gan():
     # D's minibatch stddev groups the penalty's batch by 4: 6 pairs cannot be grouped.
     with pytest.raises(ValueError, match="multiple of 4 .*penalty_samples=6"):
         runs.build_gan(dataclasses.replace(recipe, penalty_samples=6))
+
+
+def test_standing_statistics_batches_is_a_biggan_setting_that_reaches_its_gan(monkeypatch):
+    from ganlab import conditional, runs
+
+    assert get_recipe("biggan", "default").standing_statistics_batches is None  # BigGAN-PyTorch's 16
+    assert get_recipe("biggan", "fast").standing_statistics_batches == 4
+    recipe = recipes.apply_settings(get_recipe("biggan", "fast"), ["standing_statistics_batches=3"])
+    gan = runs.build_gan(recipe)
+    asked = []
+    monkeypatch.setattr(conditional.BigGAN, "recompute_standing_statistics", lambda self, batches: asked.append(batches))
+
+    gan.ensure_standing_statistics()
+
+    assert gan.standing_statistics_batches == 3 and asked == [3]
+    unset = dataclasses.replace(recipe, standing_statistics_batches=None)
+    assert runs.build_gan(unset).standing_statistics_batches == 16
+    with pytest.raises(ValueError, match="standing_statistics_batches is for .*model='dcgan'"):
+        recipes.apply_settings(get_recipe("dcgan", "default"), ["standing_statistics_batches=4"])
+    with pytest.raises(ValueError, match="standing_statistics_batches must be a positive integer. Received: 0"):
+        recipes.apply_settings(get_recipe("biggan", "default"), ["standing_statistics_batches=0"])
