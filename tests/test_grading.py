@@ -219,8 +219,10 @@ def test_shuffled_cells_without_metadata_grade_the_same_as_the_solution(tmp_path
 # ---------------------------------------------------------------------------
 # Robustness: every bad submission costs only its own row, within the limits.
 
+# An exercise's hidden tests here call a loss on a few logits (Keras is loaded in the test host
+# already): well under a second, so 6 s is ample, and the exercise that hangs burns no more.
 ROBUSTNESS_LIMITS = Limits(cell_seconds=8, notebook_seconds=60, memory_bytes=2**30,
-                           exercise_seconds=15, exercise_memory_bytes=2**30)
+                           exercise_seconds=6, exercise_memory_bytes=2**30)
 MAXIMA = testing.exercises_of(testing.load_test_set(testing.test_set_source("01"), "lesson_01"))
 
 # The two losses of lesson 01, importing Keras when called: the kernel of these
@@ -300,7 +302,7 @@ def test_a_notebook_that_stops_costs_only_the_exercises_after_it(name, kind, rob
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,reason", [("exercise_hang", "time limit (15 s for the exercise)"),
+@pytest.mark.parametrize("name,reason", [("exercise_hang", "time limit (6 s for the exercise)"),
                                          ("exercise_memory_hog", "ran out of memory")])
 def test_an_exercise_that_hangs_or_eats_memory_costs_only_that_exercise(name, reason, robustness_batch):
     rows, _, _ = robustness_batch
