@@ -554,7 +554,9 @@ def real_neighbour_radii(dataset_name, source="auto", backbone="domain", k=3):
     key = (dataset_name, str(source), backbone, "radii", k)
     if key not in _real_cache:
         features, _ = real_features_and_probabilities(dataset_name, source, backbone)
-        _real_cache[key] = neighbour_radii(features, k)
+        radii = neighbour_radii(features, k)
+        radii.setflags(write=False)  # shared by every later caller: nobody may change it
+        _real_cache[key] = radii
     return _real_cache[key]
 
 
