@@ -43,6 +43,10 @@ from ganlab import distribute, losses, regularizers, sampling, training
 from ganlab.models.biggan import BigGANGenerator
 
 
+# Batches of z averaged into the sampling generator's standing statistics, as BigGAN-PyTorch.
+STANDING_STATISTICS_BATCHES = 16
+
+
 def check_standing_statistics_batches(batches):
     """``batches`` if it is a positive integer (how many batches standing statistics average), else a ValueError."""
     if isinstance(batches, bool) or not isinstance(batches, numbers.Integral) or batches < 1:
@@ -61,7 +65,8 @@ class BigGAN(training.GAN):
             ``training.GAN``'s warm-up) suits runs of thousands of steps.
         seed: seed of the latent vectors and classes drawn during training.
         standing_statistics_batches: batches that ``ensure_standing_statistics``
-            averages (``recompute_standing_statistics``): 16, as BigGAN-PyTorch.
+            averages (``recompute_standing_statistics``): 16, as BigGAN-PyTorch
+            (``STANDING_STATISTICS_BATCHES``).
 
     Train with ``fit`` on a dataset of ``(images, labels)`` batches
     (``ganlab.data.make_dataset(images, labels)``): images ``(N, H, W, C)`` in
@@ -85,7 +90,9 @@ class BigGAN(training.GAN):
     ```
     """
 
-    def __init__(self, generator, discriminator, ema_decay=0.999, seed=None, standing_statistics_batches=16, **kwargs):
+    def __init__(self, generator, discriminator, ema_decay=0.999, seed=None,
+        standing_statistics_batches=STANDING_STATISTICS_BATCHES, **kwargs,
+    ):
         check_standing_statistics_batches(standing_statistics_batches)
         if not isinstance(generator, BigGANGenerator):
             raise ValueError(f"generator must be a BigGANGenerator. Received: {type(generator).__name__}")
@@ -236,7 +243,7 @@ class BigGAN(training.GAN):
         """The recipe's BigGAN: Adam settings, D steps, orthogonal strength, DiffAugment; the loss is fixed (hinge)."""
         gan = cls(
             generator, discriminator, ema_decay=recipe.ema_decay, seed=seed,
-            standing_statistics_batches=recipe.standing_statistics_batches or 16,
+            standing_statistics_batches=recipe.standing_statistics_batches or STANDING_STATISTICS_BATCHES,
         )
         d_optimizer, g_optimizer = training.recipe_optimizers(recipe)
         gan.compile(
@@ -258,7 +265,7 @@ class BigGAN(training.GAN):
 
     # --- standing statistics ------------------------------------------------------------
 
-    def recompute_standing_statistics(self, batches=16, batch_size=64, truncation=None, seed=0):
+    def recompute_standing_statistics(self, batches=None, batch_size=64, truncation=None, seed=0):
         """Measures the sampling generator's batch-norm statistics afresh ("standing statistics").
 
         ```
@@ -278,12 +285,14 @@ class BigGAN(training.GAN):
         statistics do.
 
         Args:
-            batches: how many batches to average over (16 in BigGAN-PyTorch).
+            batches: how many batches to average over; None for this GAN's
+                ``standing_statistics_batches`` (16 in BigGAN-PyTorch).
             batch_size: images per batch.
             truncation: truncate z as for the samples these statistics serve
                 (``ganlab.sampling.truncated_normal``); None for plain normal z.
             seed: seed of the z and classes; the same seed, the same statistics.
         """
+        batches = self.standing_statistics_batches if batches is None else batches
         for name, value in (("batches", batches), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")

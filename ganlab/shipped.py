@@ -165,7 +165,7 @@ def export_generator(run_directory, name, record=None, directory=None):
     gan, dataset_name = load_model(run_directory)
     if not isinstance(gan, conditional.BigGAN):
         raise ValueError(f"Only BigGAN runs can be shipped. Received: a run of {type(gan).__name__} in {run_directory}")
-    gan.recompute_standing_statistics(batches=gan.standing_statistics_batches)
+    gan.recompute_standing_statistics()  # over the run recipe's standing_statistics_batches
     weights_path, record_path = _paths(name, directory)
     if weights_path.exists() or record_path.exists():
         # Replacing the shipped model is what export is for; it is said, not silent
