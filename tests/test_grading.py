@@ -17,7 +17,7 @@ import pytest
 
 from ganlab import lessons
 from ganlab.cli import main
-from ganlab.grading import batch, source, testing, worker
+from ganlab.grading import batch, kernel, source, testing, worker, zygote
 from ganlab.grading.kernel import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,6 +214,32 @@ def test_shuffled_cells_without_metadata_grade_the_same_as_the_solution(tmp_path
     shuffled = batch.grade_one(path, "01", Limits(cell_seconds=120, notebook_seconds=300))
     assert points(shuffled) == points(solution_row("01"))
     assert shuffled.status == "graded"
+
+
+def test_a_host_forked_by_the_zygote_grades_as_a_host_started_on_its_own(tmp_path):
+    path = tmp_path / "broken_01.ipynb"
+    path.write_text(small_notebook("01", broken=BROKEN["01"]))
+    # Graded as if every cell had run: the hidden tests read the exercises from the source.
+    execution = kernel.Execution(source.read_submission(path).notebook, [], None, 0.0, 0)
+    tests_source = testing.test_set_source("01")
+    started = zygote.Zygote()
+    try:
+        forked = worker.grade_submission(path, "01", tests_source, execution=execution,
+                                         zygote_address=started.address)
+        host = worker.TestHost(tests_source, "lesson_01", started.address)
+        assert host.process is None and host.pid > 0  # forked, not started
+        host.close()
+    finally:
+        started.close()
+    assert started.process.returncode == 0 and not Path(started.folder).exists()  # ends when its input closes
+    # A zygote that does not answer: the host is started as a process of its own.
+    own = worker.grade_submission(path, "01", tests_source, execution=execution,
+                                  zygote_address=str(tmp_path / "no_zygote_here"))
+    assert [exercise.tests for exercise in forked.exercises] == [exercise.tests for exercise in own.exercises]
+    broken = BROKEN_EXERCISE["01"]
+    assert points(forked) == {name: (points(forked)[broken] if name == broken else maximum)
+                              for name, maximum in MAXIMA.items()}
+    assert points(forked)[broken] < MAXIMA[broken]
 
 
 # ---------------------------------------------------------------------------

@@ -8,6 +8,8 @@ How a submission is graded (see each module for details):
    "not found"; a body still raising ``NotImplementedError``, "not implemented".
 2. ``host``: a test host process loads the hidden tests (``hidden/`` or the
    instructor's ``--tests`` folder) and TensorFlow before the notebook runs.
+   ``zygote``: one process per grader imports TensorFlow once and forks each
+   submission's host, which then starts in a fraction of a second.
 3. ``kernel``: the notebook runs once in its own kernel in a scratch folder,
    with time limits per cell and per notebook, a memory limit and an output
    budget. A hang, a dead kernel or too much memory stops the run there: the

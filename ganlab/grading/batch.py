@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from ganlab.grading import testing
+from ganlab.grading import testing, zygote
 from ganlab.grading.kernel import Limits
 from ganlab.grading.worker import ExerciseResult, Row
 
@@ -70,10 +70,7 @@ def grade(
         kept = [row for row in kept if row["submission"] not in given]
     done = {row["submission"] for row in kept}
     to_grade = [path for path in submissions if str(path) not in done]
-    request = {
-        "lesson": lesson, "tests_source": tests_source, "limits": limits.__dict__, "student_key": student_key,
-        "tests": [[test.exercise, test.points, test.name] for test in tests],
-    }
+    request = _request(lesson, tests_source, tests, limits, student_key)
     table = _Table(out, columns, kept)
     bar = _Progress(len(to_grade), progress, skipped=len(submissions) - len(to_grade))
     rows, feedback_names = [], set()
@@ -95,11 +92,17 @@ def grade_one(path, lesson, limits=Limits(), tests_directory=None, student_key=N
     lesson = f"{int(lesson):02d}"
     tests_source = testing.test_set_source(lesson, tests_directory)
     tests = testing.load_test_set(tests_source, f"lesson_{lesson}")
-    request = {
+    request = _request(lesson, tests_source, tests, limits, student_key)
+    return _grade_in_worker(path, request, limits, testing.exercises_of(tests))
+
+
+def _request(lesson, tests_source, tests, limits, student_key):
+    """What each worker is told (``worker.main``), with the zygote that forks the test hosts."""
+    return {
         "lesson": lesson, "tests_source": tests_source, "limits": limits.__dict__, "student_key": student_key,
         "tests": [[test.exercise, test.points, test.name] for test in tests],
+        "zygote": zygote.shared_address(),
     }
-    return _grade_in_worker(path, request, limits, testing.exercises_of(tests))
 
 
 def _grade_in_worker(path, request, limits, maxima):

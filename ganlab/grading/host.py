@@ -1,6 +1,6 @@
 """The test host: runs the hidden tests of one submission, each exercise in its own process.
 
-``python -m ganlab.grading.host`` is started by the grader for each submission
+``python -m ganlab.grading.host`` is started (or forked by ``ganlab.grading.zygote``) for each submission
 *before* the student's notebook runs. It loads the test set (from the source
 text the grader read when the batch started, not from disk) and imports
 TensorFlow, Keras and ganlab once; then, for each exercise, it forks a child

@@ -13,15 +13,19 @@ notebook that rewrites files on disk cannot change the tests that grade it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from ganlab.grading import source as source_module
+from ganlab.grading import zygote as zygote_module
 from ganlab.grading.kernel import Limits, run_notebook
 
 
@@ -76,17 +80,43 @@ class Row:
 
 
 class TestHost:
-    """The ``ganlab.grading.host`` process of one submission."""
+    """The test host (``ganlab.grading.host``) of one submission.
 
-    def __init__(self, tests_source, name):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ganlab.grading.host"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""},
-        )
+    Forked by the zygote at ``zygote_address`` (``ganlab.grading.zygote``) when
+    one is given and answers, else started as a process of its own.
+    """
+
+    def __init__(self, tests_source, name, zygote_address=None):
+        self.process = self.pid = None
+        if zygote_address:
+            try:
+                self._fork_from_zygote(zygote_address)
+            except OSError:
+                self.pid = None
+        if self.pid is None:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ganlab.grading.host"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                env={**os.environ, **zygote_module.HOST_ENVIRONMENT},
+            )
+            self.stdin, self.stdout = self.process.stdin, self.process.stdout
         self._send({"name": name, "source": tests_source})
         reply = self._receive()
         self.tests = [(exercise, test, points) for exercise, test, points in reply["ready"]]
+
+    def _fork_from_zygote(self, address):
+        host_stdin, to_host = os.pipe()
+        from_host, host_stdout = os.pipe()
+        try:
+            self.pid = zygote_module.fork_host(address, host_stdin, host_stdout)
+        except OSError:
+            os.close(to_host)
+            os.close(from_host)
+            raise
+        finally:
+            os.close(host_stdin)
+            os.close(host_stdout)
+        self.stdin, self.stdout = os.fdopen(to_host, "w"), os.fdopen(from_host, "r")
 
     def run(self, exercise, pieces, limits):
         self._send({
@@ -96,27 +126,44 @@ class TestHost:
         return self._receive()
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """Closes the host's input (its signal to end); kills it if it has not ended within 10 s."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.stdin.close()
+                try:
+                    self.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            return
+        self.stdin.close()
+        # Not this process's child (the zygote reaps it): its end shows as the end of its output.
+        ended = False
+        with contextlib.suppress(OSError, ValueError):
+            while select.select([self.stdout], [], [], 10)[0]:
+                if not os.read(self.stdout.fileno(), 65536):
+                    ended = True
+                    break
+        if not ended:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, signal.SIGKILL)
+        self.stdout.close()
 
     def _send(self, message):
-        self.process.stdin.write(json.dumps(message) + "\n")
-        self.process.stdin.flush()
+        self.stdin.write(json.dumps(message) + "\n")
+        self.stdin.flush()
 
     def _receive(self):
-        line = self.process.stdout.readline()
+        line = self.stdout.readline()
         if not line:
-            raise RuntimeError(f"the test host stopped (exit code {self.process.poll()})")
+            code = self.process.poll() if self.process is not None else "unknown"
+            raise RuntimeError(f"the test host stopped (exit code {code})")
         return json.loads(line)
 
 
 def grade_submission(
-    path, lesson, tests_source, limits=Limits(), student_key=None, execution=None, scratch=None, tests=None
+    path, lesson, tests_source, limits=Limits(), student_key=None, execution=None, scratch=None, tests=None,
+    zygote_address=None,
 ):
     """Grades the notebook at ``path`` for lesson ``lesson`` with the test set ``tests_source``; returns a ``Row``.
 
@@ -124,7 +171,9 @@ def grade_submission(
     triples), when the caller has loaded it already (loading it here imports
     TensorFlow). ``execution`` (a ``kernel.Execution`` of this very notebook)
     skips running it: the test suite shares one run of each course notebook
-    this way.
+    this way. ``zygote_address``: the zygote that forks the test host
+    (``ganlab.grading.zygote``); None means this process's own, started on
+    first use; False, a host started as a process of its own.
     """
     from ganlab.grading.testing import HiddenTest, exercises_of, load_test_set
 
@@ -144,7 +193,11 @@ def grade_submission(
     # Only a notebook with some written exercise needs the test host (an
     # untouched lesson is graded from its source alone).
     written = [name for name in maxima if submission.find(name) and not source_module.is_stub(submission.find(name)[1])]
-    host = TestHost(tests_source, f"lesson_{lesson}") if written else None
+    host = None
+    if written:
+        if zygote_address is None:
+            zygote_address = zygote_module.shared_address()
+        host = TestHost(tests_source, f"lesson_{lesson}", zygote_address)
     if not written and execution is None:
         # Nothing to test: running the notebook would change no point.
         for exercise in exercises:
@@ -216,6 +269,7 @@ def main():
     row = grade_submission(
         request["path"], request["lesson"], request["tests_source"], Limits(**request["limits"]),
         request.get("student_key"), scratch=request.get("scratch"), tests=request["tests"],
+        zygote_address=request.get("zygote") or False,
     )
     sys.stdout.write(json.dumps(row.to_json()))
     sys.stdout.flush()
