@@ -242,6 +242,25 @@ def test_a_host_forked_by_the_zygote_grades_as_a_host_started_on_its_own(tmp_pat
     assert points(forked)[broken] < MAXIMA[broken]
 
 
+def test_a_host_stops_an_exercise_and_ends_when_its_grader_goes_away():
+    import threading
+    import time
+
+    hang = "def generator_loss(fake_logits):\n    while True:\n        pass\n"
+    host = worker.TestHost(testing.test_set_source("01"), "lesson_01", zygote.shared_address())
+    replies = []
+    running = threading.Thread(target=lambda: replies.append(host.run(
+        "generator_loss", [{"cell": 1, "padded": hang, "is_import": False}], Limits(exercise_seconds=60))))
+    started = time.monotonic()
+    running.start()
+    time.sleep(1)
+    host.stdin.close()  # what a grader killed mid-exercise leaves behind
+    running.join(timeout=30)
+    assert replies and replies[0]["stopped"] == "the grader stopped"
+    assert time.monotonic() - started < 30  # not the exercise's 60 s
+    assert host.stdout.read() == ""  # then the host ended: its output closed
+
+
 # ---------------------------------------------------------------------------
 # Robustness: every bad submission costs only its own row, within the limits.
 

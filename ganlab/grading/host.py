@@ -15,7 +15,8 @@ process that
 
 The host kills the child's process group when the exercise's time is up or
 its memory (resident, polled) goes over the limit; the tests already reported
-keep their credit, the one running is marked with the reason.
+keep their credit, the one running is marked with the reason. It does the same
+when the grader goes away mid-exercise (its input closes), and then ends.
 
 Protocol, one JSON document per line: the grader writes ``{"name", "source"}``
 then one ``{"exercise", "pieces", "time_limit", "memory_limit"}`` per exercise;
@@ -85,8 +86,13 @@ def run_exercise(tests, job, channel_fd):
     reports, buffer, stopped = [], b"", None
     deadline = started + job["time_limit"]
     while True:
-        ready, _, _ = select.select([read_fd], [], [], _POLL_SECONDS)
-        if ready:
+        ready, _, _ = select.select([read_fd, 0], [], [], _POLL_SECONDS)
+        if 0 in ready:
+            # The grader waits for this result before it writes again: input now means
+            # its end of the pipe closed (it was killed or timed out). Stop, do not finish.
+            stopped = "the grader stopped"
+            break
+        if read_fd in ready:
             chunk = os.read(read_fd, 65536)
             if not chunk:
                 break

@@ -123,6 +123,7 @@ def serve(address):
             break  # the grader is gone
         if listener in readable:
             connection, _ = listener.accept()
+            connection.settimeout(5)  # a client that connects and says nothing cannot stall the others
             fds = []
             with connection:
                 try:
