@@ -104,6 +104,8 @@ def fork_host(address, host_stdin, host_stdout):
             if not chunk:
                 raise OSError("the grading zygote closed the connection")
             reply += chunk
+    if not reply.strip().isdigit():
+        raise OSError(f"the grading zygote answered {reply[:40]!r}, not a process id")
     return int(reply)
 
 
