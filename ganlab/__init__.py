@@ -17,6 +17,7 @@ Read it module by module, one concept per file:
 - ``ganlab.callbacks``: sample grids, metrics logging, checkpoints, time limits.
 - ``ganlab.tracking``: Comet experiments, online / offline / off.
 - ``ganlab.recipes``: the training recipes and budgets (fast / default / full).
+- ``ganlab.choices``: the names of the models and budgets (no TensorFlow: the CLI checks its arguments at once).
 - ``ganlab.runs``: one training run into one folder (what ``ganlab train`` does).
 - ``ganlab.precision``: mixed precision (float16 / bfloat16 computation, float32 weights).
 - ``ganlab.distribute``: training on several devices (``tf.distribute.MirroredStrategy``).
@@ -43,6 +44,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "callbacks",
     "checks",
+    "choices",
     "classifier",
     "conditional",
     "data",

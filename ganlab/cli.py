@@ -23,7 +23,9 @@ import dataclasses
 import os
 import sys
 
-from ganlab import recipes
+# Only what checking the arguments needs: no TensorFlow until a command runs.
+from ganlab import data
+from ganlab.choices import BUDGETS, MODELS
 
 TRACKING_CHOICES = ("auto", "online", "offline", "off")
 
@@ -53,9 +55,9 @@ def build_parser():
             "(step, losses, discriminator accuracies, images/s)."
         ),
     )
-    train.add_argument("model", choices=recipes.MODELS, help="the architecture: %(choices)s")
+    train.add_argument("model", choices=MODELS, help="the architecture: %(choices)s")
     train.add_argument(
-        "--dataset", choices=("mnist", "fashion_mnist"), default=None,
+        "--dataset", choices=data.DATASET_NAMES, default=None,
         help="training data (default: the recipe's, mnist)",
     )
     train.add_argument(
@@ -83,7 +85,7 @@ def build_parser():
         "later), off, or auto: online when a key is configured, else offline (default: auto)",
     )
     train.add_argument(
-        "--budget", choices=recipes.BUDGETS, default=None,
+        "--budget", choices=BUDGETS, default=None,
         help="recipe size: fast (seconds, for tests), default (minutes on a CPU), full (a GPU); "
         "default: from GANLAB_FAST / GANLAB_BUDGET",
     )
@@ -198,7 +200,7 @@ def build_parser():
         help="a run folder (holding samples.npz) or an .npz with key 'images' (and optionally 'labels')",
     )
     evaluate.add_argument(
-        "--dataset", choices=("mnist", "fashion_mnist"), default=None,
+        "--dataset", choices=data.DATASET_NAMES, default=None,
         help="the real data set (default: the run's, else mnist)",
     )
     evaluate.add_argument(
@@ -208,7 +210,7 @@ def build_parser():
     evaluate.add_argument("--json", default=None, help="results file (default: evaluation.json beside the samples)")
     evaluate.add_argument("--source", default="auto", help="where the real images come from (see 'ganlab train --help')")
     evaluate.add_argument(
-        "--train-classifier", choices=("mnist", "fashion_mnist"), default=None, metavar="DATASET",
+        "--train-classifier", choices=data.DATASET_NAMES, default=None, metavar="DATASET",
         help="train the domain classifier of DATASET (mnist or fashion_mnist) and save it",
     )
     evaluate.add_argument("--epochs", type=int, default=None, help="with --train-classifier: passes over the data")
@@ -311,7 +313,7 @@ def _train(arguments, argv):
             raise ValueError(f"--{name.replace('_', '-')} must be a positive integer. Received: {value}")
     if arguments.minutes is not None and arguments.minutes <= 0:
         raise ValueError(f"--minutes must be positive. Received: {arguments.minutes}")
-    from ganlab import distribute, runs
+    from ganlab import distribute, recipes, runs
 
     recipe = recipes.get_recipe(
         arguments.model,

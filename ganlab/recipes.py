@@ -19,14 +19,10 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from ganlab.choices import BUDGETS, CONDITIONAL_MODELS, MODELS  # noqa: F401 (re-exported)
 from ganlab.growing import GrowthSchedule
 from ganlab.models import BigGANConfig, DCGANConfig, ProgressiveConfig, VanillaConfig
 from ganlab.models.config import with_tuples
-
-BUDGETS = ("fast", "default", "full")
-MODELS = ("vanilla", "dcgan", "progressive", "biggan")
-# Models trained on (image, class) pairs, whose samples carry the class asked for.
-CONDITIONAL_MODELS = ("biggan",)
 
 
 def budget():

@@ -18,6 +18,7 @@ import csv
 import json
 import shutil
 import subprocess
+import sys
 import zipfile
 from dataclasses import dataclass
 
@@ -393,3 +394,21 @@ def test_train_progressive_grows_to_32x32_and_writes_32x32_samples_resolution_an
     assert [row[0] for row in rows] == ["10", "18"]
     state = json.loads((folder / "progressive" / "checkpoint" / "state.json").read_text())
     assert (state["resolution"], state["phase"], state["alpha"]) == (32, "32x32 stable", 1.0)
+
+
+def test_help_and_a_mistyped_model_answer_without_importing_tensorflow():
+    # Checking the arguments needs only names (ganlab.choices): no 5-second TensorFlow start-up first.
+    code = (
+        "import sys\n"
+        "from ganlab import cli\n"
+        "for argv, status in ((['train', 'stylegan'], 2), (['--help'], 0), (['train', '--help'], 0)):\n"
+        "    try:\n"
+        "        cli.main(argv)\n"
+        "    except SystemExit as stop:\n"
+        "        assert stop.code == status, (argv, stop.code)\n"
+        "print(sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert "argument model: invalid choice: 'stylegan'" in result.stderr
