@@ -136,6 +136,8 @@ class TestHost:
                     self.process.kill()
                     self.process.wait()
             return
+        if self.stdout.closed:
+            return  # closed already
         self.stdin.close()
         # Not this process's child (the zygote reaps it): its end shows as the end of its output.
         ended = False
