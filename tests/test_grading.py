@@ -9,7 +9,11 @@ legitimate submission since the grader finds exercises by name.
 import ast
 import csv
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -240,6 +244,43 @@ def test_a_host_forked_by_the_zygote_grades_as_a_host_started_on_its_own(tmp_pat
     assert points(forked) == {name: (points(forked)[broken] if name == broken else maximum)
                               for name, maximum in MAXIMA.items()}
     assert points(forked)[broken] < MAXIMA[broken]
+
+
+def test_a_forked_host_that_never_becomes_ready_is_killed_and_replaced_by_a_host_of_its_own(tmp_path, monkeypatch):
+    import socket
+    import threading
+
+    # A stand-in zygote: it answers with the pid of a process that will never read
+    # its pipes (a forked host stuck before "ready"), and keeps the pipes open.
+    stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    address = str(tmp_path / "socket")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(1)
+    kept = []
+
+    def answer():
+        connection, _ = listener.accept()
+        with connection:
+            _, fds, _, _ = socket.recv_fds(connection, 16, 2)
+            kept.extend(fds)
+            connection.sendall(f"{stuck.pid}\n".encode())
+
+    threading.Thread(target=answer, daemon=True).start()
+    monkeypatch.setattr(worker, "FORKED_READY_SECONDS", 1)
+    try:
+        host = worker.TestHost(testing.test_set_source("01"), "lesson_01", address)
+        try:
+            assert host.process is not None  # started as a process of its own
+            assert {exercise for exercise, _, _ in host.tests} == set(MAXIMA)
+        finally:
+            host.close()
+        assert stuck.wait(timeout=10) == -signal.SIGKILL  # the stuck host was killed, not left behind
+    finally:
+        stuck.kill()
+        listener.close()
+        for fd in kept:
+            os.close(fd)
 
 
 def test_a_host_stops_an_exercise_and_ends_when_its_grader_goes_away():

@@ -79,6 +79,11 @@ class Row:
         return cls(**{**data, "exercises": exercises})
 
 
+# A forked host only compiles the test set before "ready" (its libraries are
+# loaded): a minute without an answer means it is stuck, not slow.
+FORKED_READY_SECONDS = 60
+
+
 class TestHost:
     """The test host (``ganlab.grading.host``) of one submission.
 
@@ -88,20 +93,26 @@ class TestHost:
 
     def __init__(self, tests_source, name, zygote_address=None):
         self.process = self.pid = None
+        request = {"name": name, "source": tests_source}
+        reply = None
         if zygote_address:
+            # A forked host that fails before "ready" (it died, hangs, or the zygote
+            # was half gone) costs nothing but the fallback: a host of its own.
             try:
                 self._fork_from_zygote(zygote_address)
-            except OSError:
-                self.pid = None
-        if self.pid is None:
+                self._send(request)
+                reply = self._receive(timeout=FORKED_READY_SECONDS)
+            except (OSError, RuntimeError, ValueError):
+                self._abandon_fork()
+        if reply is None:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "ganlab.grading.host"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                 env={**os.environ, **zygote_module.HOST_ENVIRONMENT},
             )
             self.stdin, self.stdout = self.process.stdin, self.process.stdout
-        self._send({"name": name, "source": tests_source})
-        reply = self._receive()
+            self._send(request)
+            reply = self._receive()
         self.tests = [(exercise, test, points) for exercise, test, points in reply["ready"]]
 
     def _fork_from_zygote(self, address):
@@ -117,6 +128,17 @@ class TestHost:
             os.close(host_stdin)
             os.close(host_stdout)
         self.stdin, self.stdout = os.fdopen(to_host, "w"), os.fdopen(from_host, "r")
+
+    def _abandon_fork(self):
+        """Kills a forked host that did not become ready and closes its pipes (the zygote reaps it)."""
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, signal.SIGKILL)
+        for pipe in (getattr(self, "stdin", None), getattr(self, "stdout", None)):
+            if pipe is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    pipe.close()
+        self.pid = self.stdin = self.stdout = None
 
     def run(self, exercise, pieces, limits):
         self._send({
@@ -155,7 +177,9 @@ class TestHost:
         self.stdin.write(json.dumps(message) + "\n")
         self.stdin.flush()
 
-    def _receive(self):
+    def _receive(self, timeout=None):
+        if timeout is not None and not select.select([self.stdout], [], [], timeout)[0]:
+            raise RuntimeError(f"the test host did not answer within {timeout} s")
         line = self.stdout.readline()
         if not line:
             code = self.process.poll() if self.process is not None else "unknown"

@@ -4,7 +4,8 @@ Starting a test host (``ganlab.grading.host``) as a new Python process costs
 about 5 CPU-seconds, nearly all of it importing TensorFlow and Keras, and a
 batch starts one per submission. The zygote (the name Android gives its
 process that forks every app) pays that import once: it imports the libraries
-the hidden tests use, without running any TensorFlow operation, then waits on a
+the hidden tests use, running no computation (``ganlab.startup`` only lists the
+devices, as every import of TensorFlow through ganlab does), then waits on a
 Unix socket. A grader that needs a host connects, hands over the two ends of
 its pipes (``socket.send_fds``), and the zygote forks a child that becomes the
 host on those pipes, with a copy of the zygote's memory (libraries imported,
@@ -53,11 +54,15 @@ class Zygote:
     def __init__(self):
         self.folder = tempfile.mkdtemp(prefix="ganlab-zygote-")  # mode 0700: only this user reaches the socket
         self.address = os.path.join(self.folder, "socket")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ganlab.grading.zygote", self.address],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**os.environ, **HOST_ENVIRONMENT}, start_new_session=True,  # Ctrl-C reaches the grader only
-        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ganlab.grading.zygote", self.address],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env={**os.environ, **HOST_ENVIRONMENT}, start_new_session=True,  # Ctrl-C reaches the grader only
+            )
+        except OSError:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
         ready, _, _ = select.select([self.process.stdout], [], [], START_SECONDS)
         if not ready or self.process.stdout.readline().strip() != b"ready":
             self.close()
