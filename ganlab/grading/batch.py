@@ -70,7 +70,8 @@ def grade(
         kept = [row for row in kept if row["submission"] not in given]
     done = {row["submission"] for row in kept}
     to_grade = [path for path in submissions if str(path) not in done]
-    request = _request(lesson, tests_source, tests, limits, student_key)
+    # The request starts the zygote (a process that imports TensorFlow): only when there is work.
+    request = _request(lesson, tests_source, tests, limits, student_key) if to_grade else None
     table = _Table(out, columns, kept)
     bar = _Progress(len(to_grade), progress, skipped=len(submissions) - len(to_grade))
     rows, feedback_names = [], set()
