@@ -157,6 +157,8 @@ def notebook_runner(tmp_path_factory):
     from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
 
+    import nbformat
+
     from ganlab.grading import kernel, source
 
     # Every output kept (the notebook tests read what the cells printed).
@@ -165,10 +167,14 @@ def notebook_runner(tmp_path_factory):
     pool = ThreadPoolExecutor(max_workers=NOTEBOOKS_AT_ONCE, thread_name_prefix="notebook")
     futures = {}
 
+    executed = tmp_path_factory.mktemp("executed_notebooks")
+
     def run(path, folder):
         notebook = source.read_submission(path).notebook
         execution = kernel.run_notebook(notebook, folder, limits, one_thread)
         execution.folder = folder
+        # Kept with nbclient's timings of each cell, to find a slow cell after the fact.
+        nbformat.write(execution.notebook, executed / f"{path.parent.name}_{path.name}")
         return execution
 
     class Runner:

@@ -283,6 +283,108 @@ def test_a_forked_host_that_never_becomes_ready_is_killed_and_replaced_by_a_host
             os.close(fd)
 
 
+# ---------------------------------------------------------------------------
+# Notebook kernels forked by a kernel zygote (ganlab.grading.forked_kernel).
+
+# What a kernel can tell of how it started: its parent, process group, folder, limits,
+# environment, temporary folder, path and interpreter, and whether TensorFlow is loaded.
+KERNEL_PROBE = (
+    "import os, resource, sys, tempfile\n"
+    "print(os.getppid(), os.getpgid(0) == os.getpid(), 'tensorflow' in sys.modules)",
+    "print(os.getcwd(), resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_FSIZE)[0])",
+    "print(os.environ['GANLAB_FAST'], os.environ['GANLAB_PROBE'], tempfile.gettempdir() == os.environ['TMPDIR'])",
+    "print('' in sys.path, sys.path[1:] == [entry for entry in sys.path[1:] if 'zygote' not in entry], sys.executable)",
+)
+
+
+@pytest.fixture(scope="module")
+def kernel_zygote():
+    # This process's, for the grader's environment: the one the batches below use too.
+    started = zygote.shared("kernel", {**os.environ, **kernel.KERNEL_ENVIRONMENT})
+    assert started is not None, "the kernel zygote did not start"
+    return started
+
+
+def printed_by_cell(execution):
+    return [cell.outputs[0]["text"].strip() if cell.outputs else None for cell in execution.notebook.cells]
+
+
+def test_a_kernel_forked_by_the_zygote_runs_a_notebook_as_a_kernel_started_afresh(tmp_path, kernel_zygote):
+    probe = nbformat.v4.new_notebook()
+    probe.cells = [nbformat.v4.new_code_cell(code) for code in KERNEL_PROBE]
+    limits = Limits(memory_bytes=2**31)
+    printed = {}
+    for name, address in (("forked", kernel_zygote.address), ("fresh", False)):
+        folder = tmp_path / name
+        folder.mkdir()
+        execution = kernel.run_notebook(probe, folder, limits, {"TMPDIR": str(folder), "GANLAB_PROBE": name},
+                                        zygote_address=address)
+        assert execution.errors == [] and execution.stop is None
+        printed[name] = printed_by_cell(execution)
+    forked, fresh = printed["forked"], printed["fresh"]
+    # The forked kernel is the zygote's child, with TensorFlow loaded; the fresh one, started
+    # through the limits' wrapper (which becomes the kernel), is this process's, without it.
+    assert forked[0] == f"{kernel_zygote.process.pid} True True"
+    assert fresh[0] == f"{os.getpid()} True False"
+    address_space = limits.address_space_bytes()
+    assert forked[1:] == [f"{tmp_path / 'forked'} {address_space} {2**31}", "1 forked True", f"True True {sys.executable}"]
+    assert fresh[1:] == [f"{tmp_path / 'fresh'} {address_space} {2**31}", "1 fresh True", f"True True {sys.executable}"]
+
+
+def test_a_forked_kernel_is_stopped_at_its_time_limit_and_leaves_no_process(tmp_path, kernel_zygote):
+    import psutil
+
+    hang = nbformat.v4.new_notebook()
+    hang.cells = [nbformat.v4.new_code_cell("import os\nprint(os.getpid())"), nbformat.v4.new_code_cell("while True:\n    pass")]
+    execution = kernel.run_notebook(hang, tmp_path, Limits(cell_seconds=3), zygote_address=kernel_zygote.address)
+    assert (execution.stop.cell, execution.stop.kind) == (1, "cell time limit")
+    assert_ends(psutil, int(printed_by_cell(execution)[0]))
+
+
+def test_a_forked_kernel_ends_when_its_grader_closes_the_request(tmp_path, kernel_zygote):
+    import psutil
+    from jupyter_client.connect import write_connection_file
+
+    connection_file, _ = write_connection_file(str(tmp_path / "kernel.json"))
+    environment = {**os.environ, **kernel.KERNEL_ENVIRONMENT}
+    limits = (Limits().address_space_bytes(), 2**31)
+    with open(os.devnull, "wb") as devnull:
+        pid, connection = zygote.fork_kernel(kernel_zygote.address, ["-f", connection_file], tmp_path, environment,
+                                             limits, devnull.fileno(), devnull.fileno())
+        forked = psutil.Process(pid)
+        assert forked.ppid() == kernel_zygote.process.pid and forked.is_running()
+        connection.close()  # what a grader killed mid-notebook leaves behind
+        assert_ends(psutil, pid)
+        # A variable read at import time that differs from the zygote's: refused (its libraries
+        # were imported without it); the grader then starts the kernel afresh.
+        with pytest.raises(OSError, match="another environment"):
+            zygote.fork_kernel(kernel_zygote.address, ["-f", connection_file], tmp_path,
+                               {**environment, "MPLBACKEND": "pdf"}, limits, devnull.fileno(), devnull.fileno())
+
+
+def test_only_variables_read_at_import_time_tie_a_kernel_to_its_zygote():
+    environment = {"MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/bin", "GANLAB_FAST": "1",
+                   "COMET_API_KEY": "", "TMPDIR": "/scratch", "JPY_PARENT_PID": "9", "TF_NUM_INTRAOP_THREADS": "1"}
+    assert zygote.import_time_environment(environment) == {"MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/bin"}
+    with pytest.raises(ValueError, match="kind must be one of \\['host', 'kernel'\\], not 'kernal'"):
+        zygote.Zygote("kernal")
+
+
+def assert_ends(psutil, pid, seconds=10):
+    """The process ``pid`` ends (or is a zombie the zygote is about to collect) within ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"process {pid} still runs after {seconds} s")
+
+
 def test_a_host_stops_an_exercise_and_ends_when_its_grader_goes_away():
     import threading
     import time

@@ -12,7 +12,8 @@ How a submission is graded (see each module for details):
    submission's host, which then starts in a fraction of a second.
 3. ``kernel``: the notebook runs once in its own kernel in a scratch folder,
    with time limits per cell and per notebook, a memory limit and an output
-   budget. A hang, a dead kernel or too much memory stops the run there: the
+   budget. ``forked_kernel``: the kernel is forked from a second zygote that
+   has imported the notebooks' libraries (on a machine without a GPU). A hang, a dead kernel or too much memory stops the run there: the
    exercises defined from that cell on are "not reached".
 4. The host forks one process per exercise, with its own time and memory
    limits, that runs the exercise's definitions (read from the source, never

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from ganlab.grading import testing, zygote
-from ganlab.grading.kernel import Limits
+from ganlab.grading.kernel import KERNEL_ENVIRONMENT, Limits
 from ganlab.grading.worker import ExerciseResult, Row
 
 FIXED_COLUMNS = ("student", "submission")
@@ -98,12 +98,18 @@ def grade_one(path, lesson, limits=Limits(), tests_directory=None, student_key=N
 
 
 def _request(lesson, tests_source, tests, limits, student_key):
-    """What each worker is told (``worker.main``), with the zygote that forks the test hosts."""
+    """What each worker is told (``worker.main``), with the zygotes that fork the test hosts and the kernels."""
+    kernel_environment = {**_worker_environment(), **KERNEL_ENVIRONMENT}
     return {
         "lesson": lesson, "tests_source": tests_source, "limits": limits.__dict__, "student_key": student_key,
         "tests": [[test.exercise, test.points, test.name] for test in tests],
         "zygote": zygote.shared_address(),
+        "kernel_zygote": zygote.shared_address("kernel", kernel_environment),
     }
+
+
+def _worker_environment():
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def _grade_in_worker(path, request, limits, maxima):
@@ -114,7 +120,7 @@ def _grade_in_worker(path, request, limits, maxima):
     # kernel, in a session of its own, ends when it sees its parent gone).
     worker = subprocess.Popen(
         [sys.executable, "-m", "ganlab.grading.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, start_new_session=True,
+        stderr=subprocess.PIPE, text=True, env=_worker_environment(), start_new_session=True,
     )
     try:
         stdout, stderr = worker.communicate(json.dumps({**request, "path": str(path)}), timeout=overall)

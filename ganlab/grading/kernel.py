@@ -14,6 +14,12 @@ Limits:
 - memory: the resident memory of the kernel and its child processes, polled
   several times a second; over the limit, they are killed.
 
+On a machine without a GPU the kernel is forked from a kernel zygote that
+has imported TensorFlow, Keras, Matplotlib and ganlab already
+(``ganlab.grading.forked_kernel``): the same kernel, limits and folder, about
+6 CPU-seconds sooner per notebook. Elsewhere, or when the zygote cannot serve,
+it starts as a new process.
+
 An error in a cell does not stop the run (the grader reads the exercises from
 the source, so a later exercise keeps its chance); a time limit, a dead
 kernel or the memory limit stops it, and the exercises defined in that cell
@@ -112,12 +118,15 @@ def _kernel_spec_manager(limits):
     return LimitedKernelSpecs()
 
 
-def run_notebook(notebook, working_directory, limits=Limits(), environment=None):
+def run_notebook(notebook, working_directory, limits=Limits(), environment=None, zygote_address=None):
     """Runs every code cell of ``notebook`` in a fresh kernel in ``working_directory``; returns an ``Execution``.
 
     Never raises for what the notebook does: errors, hangs, a dead kernel or
     too much memory are described in the result. ``environment`` is added to
-    ``KERNEL_ENVIRONMENT`` and the grader's own.
+    ``KERNEL_ENVIRONMENT`` and the grader's own. ``zygote_address``: the kernel
+    zygote that forks the kernel (``ganlab.grading.forked_kernel``); None means
+    this process's own for that environment, started on first use; False, a
+    kernel started as a new process.
     """
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
@@ -148,6 +157,8 @@ def run_notebook(notebook, working_directory, limits=Limits(), environment=None)
         return max(1, int(min(limits.cell_seconds, left)))
 
     kernel_manager = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=_kernel_spec_manager(limits))
+    if zygote_address is not False:
+        kernel_manager.provisioner = _forked_provisioner(kernel_manager, limits, zygote_address)
     client = LimitedClient(
         notebook,
         km=kernel_manager,
@@ -189,6 +200,19 @@ def run_notebook(notebook, working_directory, limits=Limits(), environment=None)
         devnull.close()
         _ensure_dead(watchdog.processes.values())
     return Execution(notebook, errors, stop, round(time.monotonic() - started, 2), watchdog.peak)
+
+
+def _forked_provisioner(kernel_manager, limits, zygote_address):
+    import uuid
+
+    from ganlab.grading.forked_kernel import ForkedKernelProvisioner
+
+    kernel_manager.kernel_id = kernel_manager.kernel_id or str(uuid.uuid4())
+    provisioner = ForkedKernelProvisioner(
+        kernel_id=kernel_manager.kernel_id, kernel_spec=kernel_manager.kernel_spec, parent=kernel_manager,
+    )
+    provisioner.zygote_address, provisioner.limits = zygote_address, limits
+    return provisioner
 
 
 class _MemoryWatchdog:

@@ -189,7 +189,7 @@ class TestHost:
 
 def grade_submission(
     path, lesson, tests_source, limits=Limits(), student_key=None, execution=None, scratch=None, tests=None,
-    zygote_address=None,
+    zygote_address=None, kernel_zygote_address=None,
 ):
     """Grades the notebook at ``path`` for lesson ``lesson`` with the test set ``tests_source``; returns a ``Row``.
 
@@ -200,6 +200,8 @@ def grade_submission(
     this way. ``zygote_address``: the zygote that forks the test host
     (``ganlab.grading.zygote``); None means this process's own, started on
     first use; False, a host started as a process of its own.
+    ``kernel_zygote_address``: the same for the notebook's kernel
+    (``ganlab.grading.forked_kernel``).
     """
     from ganlab.grading.testing import HiddenTest, exercises_of, load_test_set
 
@@ -232,7 +234,8 @@ def grade_submission(
     try:
         if execution is None:
             with tempfile.TemporaryDirectory(prefix="ganlab-submission-", dir=scratch) as folder:
-                execution = run_notebook(submission.notebook, folder, limits, environment={"TMPDIR": folder})
+                execution = run_notebook(submission.notebook, folder, limits, environment={"TMPDIR": folder},
+                                         zygote_address=kernel_zygote_address)
         for exercise in exercises:
             _grade_exercise(exercise, submission, execution, host, limits, tests)
     finally:
@@ -295,7 +298,7 @@ def main():
     row = grade_submission(
         request["path"], request["lesson"], request["tests_source"], Limits(**request["limits"]),
         request.get("student_key"), scratch=request.get("scratch"), tests=request["tests"],
-        zygote_address=request.get("zygote") or False,
+        zygote_address=request.get("zygote") or False, kernel_zygote_address=request.get("kernel_zygote") or False,
     )
     sys.stdout.write(json.dumps(row.to_json()))
     sys.stdout.flush()
