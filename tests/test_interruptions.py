@@ -17,7 +17,9 @@ standing statistics, writing its last checkpoint.
 
 All but the first kill the process from inside (``os.kill(os.getpid(), SIGKILL)``,
 patched into the library) so that the kill lands exactly there, every time;
-``benchmarks/kill_resume.py`` kills from outside at random moments.
+``benchmarks/kill_resume.py`` kills from outside at random moments. The resume
+runs ``ganlab train ... --resume`` through ``ganlab.cli.main`` in this process
+(the ``resume`` fixture), as the console script would in a new one.
 
 In this process: a newest checkpoint cut short (the previous one is used,
 with a warning; with none intact left, a ValueError names the folder), and a
@@ -25,6 +27,7 @@ loss that turns NaN (training stops; the last good checkpoint is kept).
 """
 
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -48,11 +51,42 @@ def train_arguments(out, *extra):
     return ["train", "dcgan", "--out", str(out), "--steps", str(STEPS), "--tracking", "off", "--seed", "1", *extra]
 
 
-def run_ganlab(arguments, folder):
-    return subprocess.run(
-        ganlab_command() + arguments, cwd=folder, env=fast_offline_environment(folder),
-        capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
-    )
+@dataclasses.dataclass
+class Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def resume(monkeypatch, capsys):
+    """``resume(ARGS, folder)``: ``ganlab ARGS`` through ``ganlab.cli.main``, in this process; a ``Finished``.
+
+    The killed run is a process of its own; its resume need not be: the entry
+    point the console script calls reads the same folder from disk, in the
+    same environment and folder, without another TensorFlow import (about 5
+    CPU-seconds a resume). ``benchmarks/kill_resume.py`` resumes in new
+    processes, after kills from outside.
+    """
+    from ganlab import cli, data
+
+    def run(arguments, folder):
+        environment = fast_offline_environment(folder)
+        for name in [name for name in os.environ if name not in environment]:
+            monkeypatch.delenv(name)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(folder)
+        monkeypatch.setattr(data, "_fallback_announced", set())  # a new process would announce it
+        capsys.readouterr()
+        try:
+            returncode = cli.main(arguments)
+        except SystemExit as exit:
+            returncode = exit.code
+        captured = capsys.readouterr()
+        return Finished(returncode, captured.out, captured.err)
+
+    return run
 
 
 def run_killed_inside(arguments, folder, patch):
@@ -87,7 +121,7 @@ def checkpoint_step(run):
 
 
 @pytest.mark.slow
-def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_from_step_0_and_says_so(tmp_path):
+def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_from_step_0_and_says_so(tmp_path, resume):
     run = tmp_path / "run"
     process = subprocess.Popen(
         ganlab_command() + train_arguments(run), cwd=tmp_path, env=fast_offline_environment(tmp_path),
@@ -103,7 +137,7 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_from_step_0_a
     assert process.wait(timeout=60) == -signal.SIGKILL
     assert training.find_checkpoint(run / "checkpoint") is None
 
-    resumed = run_ganlab(train_arguments(run, "--resume"), tmp_path)
+    resumed = resume(train_arguments(run, "--resume"), tmp_path)
 
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "holds no checkpoint yet (stopped before the first one); starting from step 0" in resumed.stdout
@@ -113,7 +147,7 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_from_step_0_a
 
 
 @pytest.mark.slow
-def test_a_run_killed_between_a_metrics_row_and_its_checkpoint_resumes_with_every_step_once(tmp_path):
+def test_a_run_killed_between_a_metrics_row_and_its_checkpoint_resumes_with_every_step_once(tmp_path, resume):
     run = tmp_path / "run"
     # The third round's row (step 30) is written, then the process dies in the
     # middle of saving that round's checkpoint: the last checkpoint is step 20.
@@ -132,7 +166,7 @@ def test_a_run_killed_between_a_metrics_row_and_its_checkpoint_resumes_with_ever
     assert checkpoint_step(run) == 20
     assert metric_steps(run) == [10, 20, 30]
 
-    resumed = run_ganlab(train_arguments(run, "--resume"), tmp_path)
+    resumed = resume(train_arguments(run, "--resume"), tmp_path)
 
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resuming" in resumed.stdout and "at step 20 of 60" in resumed.stdout
@@ -141,7 +175,7 @@ def test_a_run_killed_between_a_metrics_row_and_its_checkpoint_resumes_with_ever
 
 
 @pytest.mark.slow
-def test_a_run_killed_while_replacing_its_checkpoint_keeps_the_previous_one_and_resumes_from_it(tmp_path):
+def test_a_run_killed_while_replacing_its_checkpoint_keeps_the_previous_one_and_resumes_from_it(tmp_path, resume):
     run = tmp_path / "run"
     # Die right after the old checkpoint was renamed aside, before the new one is in place.
     run_killed_inside(
@@ -164,7 +198,7 @@ def test_a_run_killed_while_replacing_its_checkpoint_keeps_the_previous_one_and_
     # Both the previous (step 20) and the complete new one (step 30, not yet renamed) are there: the newest wins.
     assert found is not None and training.read_checkpoint_state(found)["step"] == 30
 
-    resumed = run_ganlab(train_arguments(run, "--resume"), tmp_path)
+    resumed = resume(train_arguments(run, "--resume"), tmp_path)
 
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "at step 30 of 60" in resumed.stdout
@@ -222,7 +256,7 @@ KILLS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(KILLS))  # dcgan: the tests above
 def test_every_model_killed_at_its_hardest_moment_resumes_to_the_requested_step_with_every_step_once(
-    tmp_path, model
+    tmp_path, model, resume
 ):
     steps, patch, last_checkpoint = KILLS[model]
     run = tmp_path / "run"
@@ -235,7 +269,7 @@ def test_every_model_killed_at_its_hardest_moment_resumes_to_the_requested_step_
     found = training.find_checkpoint(run / "checkpoint")
     assert found is not None and training.read_checkpoint_state(found)["step"] == last_checkpoint  # none lost
 
-    resumed = run_ganlab(arguments + ["--resume"], tmp_path)
+    resumed = resume(arguments + ["--resume"], tmp_path)
 
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"at step {last_checkpoint} of {steps}" in resumed.stdout
