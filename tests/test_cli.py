@@ -7,7 +7,7 @@ a time, and shared by the tests:
 - ``dcgan``: ``ganlab train dcgan --steps 20``, the run whose outputs are checked;
 - ``resumed``: a copy of it continued with ``--steps 40 --resume``;
 - ``refused``: ``ganlab train dcgan`` into the ``dcgan`` folder again, without ``--resume``;
-- ``vanilla``: ``ganlab train vanilla --minutes 0.1``, stopped by the clock, not the recipe's 30 steps;
+- ``vanilla``: ``ganlab train vanilla --minutes 0.05``, stopped by the clock, not the recipe's 30 steps;
 - ``progressive``: ``ganlab train progressive --set schedule.initial_resolution=16``: 16x16, then the 32x32 fade-in.
 
 Errors of bad options and ``ganlab sample`` are checked in-process through
@@ -74,7 +74,7 @@ def cli_runs(tmp_path_factory):
 
     dcgan = Command(["train", "dcgan", "--out", "dcgan", "--steps", "20", *offline], folder, environment, "dcgan")
     vanilla = Command(
-        ["train", "vanilla", "--out", "vanilla", "--minutes", "0.1", *offline],
+        ["train", "vanilla", "--out", "vanilla", "--minutes", "0.05", *offline],
         folder, environment, "vanilla",
     )
     # From 16x16 (the official code's lod_initial_resolution): the growth to 32x32 without the
@@ -244,12 +244,12 @@ def test_minutes_alone_trains_until_the_time_limit_past_the_recipes_steps_and_wr
     run = finished["vanilla"]
 
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "reached the time limit of 0.1 minutes" in run.stdout
+    assert "reached the time limit of 0.05 minutes" in run.stdout
     state = json.loads((folder / "vanilla" / "checkpoint" / "state.json").read_text())
     # The recipe's step count (30 in fast mode) is no limit when only --minutes is
-    # given: the run records no step limit. (How many steps fit in six seconds
+    # given: the run records no step limit. (How many steps fit in three seconds
     # depends on the machine and its load, so the count itself is not asserted.)
-    assert state["recipe"]["steps"] is None and state["recipe"]["minutes"] == 0.1
+    assert state["recipe"]["steps"] is None and state["recipe"]["minutes"] == 0.05
     assert state["step"] >= 1
     _, *rows = read_csv(folder / "vanilla" / "metrics.csv")
     assert int(rows[-1][0]) == state["step"]
