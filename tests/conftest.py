@@ -163,10 +163,9 @@ def notebook_runner(tmp_path_factory):
 
     # Every output kept (the notebook tests read what the cells printed).
     limits = kernel.Limits(cell_seconds=600, notebook_seconds=3600, memory_bytes=8 * 2**30, output_bytes=2**30)
-    # TensorFlow reads these when its first operation runs, so kernels forked from the grader's
-    # kernel zygote honour them (ganlab.grading.zygote.RUN_TIME_VARIABLES): the notebooks and
-    # the harness tests of test_notebooks.py share one zygote per worker.
-    one_thread = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+    # OMP_NUM_THREADS is read when numpy's BLAS loads, in the kernel zygote: these kernels get
+    # a zygote of their own (without it, lessons 03 and 06, heavy on numpy, took 1.5-2x longer).
+    one_thread = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
     pool = ThreadPoolExecutor(max_workers=NOTEBOOKS_AT_ONCE, thread_name_prefix="notebook")
     futures = {}
 
