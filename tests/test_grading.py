@@ -370,6 +370,35 @@ def test_only_variables_read_at_import_time_tie_a_kernel_to_its_zygote():
         zygote.Zygote("kernal")
 
 
+def test_a_message_whose_wake_up_was_missed_is_read_within_a_slice_not_at_the_cell_time_limit():
+    import asyncio
+    import queue
+
+    class Channel:
+        """A channel whose first wait misses the message already there, as jupyter_client's can."""
+
+        def __init__(self, misses):
+            self.misses, self.waits = misses, []
+
+        async def get_msg(self, timeout=None):
+            self.waits.append(timeout)
+            await asyncio.sleep(timeout)  # the wait lasts its whole time-out, then looks again
+            if len(self.waits) <= self.misses:
+                raise queue.Empty
+            return {"msg_type": "execute_reply"}
+
+    missed = Channel(misses=1)
+    kernel._poll_in_slices(missed, slice_seconds=0.05)
+    assert asyncio.run(missed.get_msg(timeout=600)) == {"msg_type": "execute_reply"}
+    assert missed.waits == [0.05, 0.05]  # two slices, not one wait of the cell's 600 s
+    # Nothing comes: the caller's time-out still holds, and still ends in queue.Empty.
+    silent = Channel(misses=10**6)
+    kernel._poll_in_slices(silent, slice_seconds=0.05)
+    with pytest.raises(queue.Empty):
+        asyncio.run(silent.get_msg(timeout=0.3))
+    assert len(silent.waits) >= 2 and all(wait <= 0.05 for wait in silent.waits)
+
+
 def assert_ends(psutil, pid, seconds=10):
     """The process ``pid`` ends (or is a zombie the zygote is about to collect) within ``seconds``."""
     import time

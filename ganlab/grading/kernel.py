@@ -151,6 +151,12 @@ def run_notebook(notebook, working_directory, limits=Limits(), environment=None,
                         outs.append(nbformat.v4.new_output("stream", name="stdout", text="[grader: output over the limit dropped]\n"))
             return out
 
+        async def async_start_new_kernel_client(self):
+            kernel_client = await super().async_start_new_kernel_client()
+            for channel in (kernel_client.shell_channel, kernel_client.iopub_channel):
+                _poll_in_slices(channel)
+            return kernel_client
+
     def cell_timeout(cell):
         left = deadline - time.monotonic()
         state["limited_by_notebook"] = left < limits.cell_seconds
@@ -200,6 +206,37 @@ def run_notebook(notebook, working_directory, limits=Limits(), environment=None,
         devnull.close()
         _ensure_dead(watchdog.processes.values())
     return Execution(notebook, errors, stop, round(time.monotonic() - started, 2), watchdog.peak)
+
+
+# How long one wait for a kernel's message may last before the socket is looked at again.
+POLL_SLICE_SECONDS = 1.0
+
+
+def _poll_in_slices(channel, slice_seconds=POLL_SLICE_SECONDS):
+    """Makes ``channel.get_msg(timeout)`` wait in slices of ``slice_seconds``, up to the same ``timeout``.
+
+    jupyter_client's asyncio channel can miss the wake-up of a message that
+    has arrived: in the test suite, a cell's execute_reply (lesson 06's
+    interpolation widget, in about one full run in five) was noticed only when
+    the cell's 600-s time limit ended the wait, and the notebook went on as if
+    nothing had happened. The end of each wait looks at the socket again, so
+    short slices notice such a message within a second.
+    """
+    import queue
+
+    wait = channel.get_msg
+
+    async def get_msg(timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return await wait(timeout=slice_seconds if left is None else min(slice_seconds, left))
+            except queue.Empty:
+                if left is not None and left <= slice_seconds:
+                    raise
+
+    channel.get_msg = get_msg
 
 
 def _forked_provisioner(kernel_manager, limits, zygote_address):
