@@ -13,8 +13,9 @@ How a submission is graded (see each module for details):
 3. ``kernel``: the notebook runs once in its own kernel in a scratch folder,
    with time limits per cell and per notebook, a memory limit and an output
    budget. ``forked_kernel``: the kernel is forked from a second zygote that
-   has imported the notebooks' libraries (on a machine without a GPU). A hang, a dead kernel or too much memory stops the run there: the
-   exercises defined from that cell on are "not reached".
+   has imported the notebooks' libraries (on Linux, without a GPU). A hang, a
+   dead kernel or too much memory stops the run there: the exercises defined
+   from that cell on are "not reached".
 4. The host forks one process per exercise, with its own time and memory
    limits, that runs the exercise's definitions (read from the source, never
    from the kernel) under the hidden tests; results travel through a pipe.

@@ -14,7 +14,7 @@ Limits:
 - memory: the resident memory of the kernel and its child processes, polled
   several times a second; over the limit, they are killed.
 
-On a machine without a GPU the kernel is forked from a kernel zygote that
+On Linux without a GPU the kernel is forked from a kernel zygote that
 has imported TensorFlow, Keras, Matplotlib and ganlab already
 (``ganlab.grading.forked_kernel``): the same kernel, limits and folder, about
 6 CPU-seconds sooner per notebook. Elsewhere, or when the zygote cannot serve,
@@ -126,7 +126,7 @@ def run_notebook(notebook, working_directory, limits=Limits(), environment=None,
     ``KERNEL_ENVIRONMENT`` and the grader's own. ``zygote_address``: the kernel
     zygote that forks the kernel (``ganlab.grading.forked_kernel``); None means
     this process's own for that environment, started on first use; False, a
-    kernel started as a new process.
+    kernel started as a new process (always, except on Linux).
     """
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
@@ -163,7 +163,8 @@ def run_notebook(notebook, working_directory, limits=Limits(), environment=None,
         return max(1, int(min(limits.cell_seconds, left)))
 
     kernel_manager = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=_kernel_spec_manager(limits))
-    if zygote_address is not False:
+    # Linux only: elsewhere a fork of a process that has loaded these libraries is not known safe.
+    if zygote_address is not False and sys.platform.startswith("linux"):
         kernel_manager.provisioner = _forked_provisioner(kernel_manager, limits, zygote_address)
     client = LimitedClient(
         notebook,
@@ -217,7 +218,7 @@ def _poll_in_slices(channel, slice_seconds=POLL_SLICE_SECONDS):
 
     jupyter_client's asyncio channel can miss the wake-up of a message that
     has arrived: in the test suite, a cell's execute_reply (lesson 06's
-    interpolation widget, in about one full run in five) was noticed only when
+    interpolation widget, three times in about twenty full runs) was noticed only when
     the cell's 600-s time limit ended the wait, and the notebook went on as if
     nothing had happened. The end of each wait looks at the socket again, so
     short slices notice such a message within a second.
