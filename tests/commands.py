@@ -5,6 +5,7 @@ Shared by the tests that start real ``ganlab`` processes (``test_cli.py``,
 import it as ``commands``.
 """
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -28,3 +29,12 @@ def fast_offline_environment(folder):
         COMET_CONFIG=str(folder / "no.comet.config"),
     )
     return environment
+
+
+@dataclasses.dataclass
+class Finished:
+    """How a ``ganlab`` command ended: its exit status and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str

@@ -20,13 +20,12 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from commands import fast_offline_environment, ganlab_command
+from commands import Finished, fast_offline_environment, ganlab_command
 
 from ganlab import cli, recipes, runs, training
 
@@ -41,13 +40,6 @@ TRAIN_OPTIONS = [
     "--tracking", "--budget", "--quiet",
 ]
 SUBPROCESS_TIMEOUT_SECONDS = 900
-
-
-@dataclass
-class Finished:
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 class Command:

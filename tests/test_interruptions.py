@@ -27,7 +27,6 @@ loss that turns NaN (training stops; the last good checkpoint is kept).
 """
 
 import csv
-import dataclasses
 import hashlib
 import json
 import os
@@ -41,7 +40,7 @@ import numpy as np
 import pytest
 
 from ganlab import callbacks, training
-from commands import fast_offline_environment, ganlab_command
+from commands import Finished, fast_offline_environment, ganlab_command
 
 STEPS = 60  # six rounds of the fast recipe's 10 steps
 TIMEOUT_SECONDS = 600
@@ -49,13 +48,6 @@ TIMEOUT_SECONDS = 600
 
 def train_arguments(out, *extra):
     return ["train", "dcgan", "--out", str(out), "--steps", str(STEPS), "--tracking", "off", "--seed", "1", *extra]
-
-
-@dataclasses.dataclass
-class Finished:
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 @pytest.fixture

@@ -50,12 +50,13 @@ class ForkedKernelProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd, **kwargs):
         arguments = cmd[cmd.index("ipykernel_launcher") + 1:]
         environment = dict(kwargs.get("env") or os.environ)
+        folder = kwargs.get("cwd") or os.getcwd()
         address = self.zygote_address or zygote.shared_address("kernel", environment)
         forked = None
         if address:
             try:
                 forked = zygote.fork_kernel(
-                    address, arguments, kwargs.get("cwd") or os.getcwd(), environment,
+                    address, arguments, folder, environment,
                     (self.limits.address_space_bytes(), 2**31),
                     _file_descriptor(kwargs.get("stdout"), 1), _file_descriptor(kwargs.get("stderr"), 2),
                 )
@@ -66,7 +67,7 @@ class ForkedKernelProvisioner(LocalProvisioner):
         pid, connection = forked
         self.process = ForkedProcess(pid, connection)
         self.pid = self.pgid = pid  # the forked kernel leads its own process group
-        self.cwd = kwargs.get("cwd") or os.getcwd()
+        self.cwd = folder
         return self.connection_info
 
     async def cleanup(self, restart=False):

@@ -102,7 +102,6 @@ class Zygote:
             raise ValueError(f"kind must be one of {sorted(PRELOADED_MODULES)}, not {kind!r}")
         if kind == "host":
             environment = {**os.environ, **HOST_ENVIRONMENT}
-        self.kind = kind
         self.folder = tempfile.mkdtemp(prefix="ganlab-zygote-")  # mode 0700: only this user reaches the socket
         self.address = os.path.join(self.folder, "socket")
         try:
