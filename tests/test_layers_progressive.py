@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras import ops
 
 from ganlab.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNorm, fade_in
+from ganlab.layers.equalized import box_summed_kernel
 
 SQRT2 = math.sqrt(2.0)
 
@@ -321,6 +322,47 @@ def test_equalized_layers_without_bias_have_only_a_kernel():
     np.testing.assert_allclose(numpy_of(dense(inputs)), inputs @ numpy_of(dense.kernel) * dense.scale, rtol=1e-6)
 
 
+def test_a_fused_upsampling_conv_equals_nearest_upsampling_then_the_same_conv():
+    rng = np.random.default_rng(5)
+    images = rng.normal(size=(2, 3, 4, 3)).astype("float32")
+    fused = EqualizedConv2D(2, 3, resample="up")
+    fused.build((None, 3, 4, 3))
+    fused.bias.assign(rng.normal(size=2).astype("float32"))
+
+    upsampled = images.repeat(2, axis=1).repeat(2, axis=2)  # each pixel a 2x2 square
+    expected = numpy_same_conv(upsampled, numpy_of(fused.kernel) * fused.scale) + numpy_of(fused.bias)
+    outputs = numpy_of(fused(images))
+    assert outputs.shape == (2, 6, 8, 2) == fused.compute_output_shape((2, 3, 4, 3))
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-5)
+    assert fused.scale == pytest.approx(SQRT2 / math.sqrt(3 * 3 * 3))  # the plain conv's fan-in
+
+
+def test_a_fused_downsampling_conv_equals_the_same_conv_then_a_2x2_average_pool():
+    rng = np.random.default_rng(6)
+    images = rng.normal(size=(2, 6, 4, 3)).astype("float32")
+    fused = EqualizedConv2D(2, 3, resample="down")
+    fused.build((None, 6, 4, 3))
+
+    full = numpy_same_conv(images, numpy_of(fused.kernel) * fused.scale)
+    expected = full.reshape(2, 3, 2, 2, 2, 2).mean(axis=(2, 4))  # the mean of each 2x2 square
+    outputs = numpy_of(fused(images))
+    assert outputs.shape == (2, 3, 2, 2) == fused.compute_output_shape((2, 6, 4, 3))
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_box_summed_kernel_adds_the_four_one_pixel_shifts_of_the_kernel():
+    kernel = np.arange(1, 10, dtype="float32").reshape(3, 3, 1, 1)  # [[1 2 3] [4 5 6] [7 8 9]]
+
+    summed = numpy_of(box_summed_kernel(kernel))[:, :, 0, 0]
+
+    np.testing.assert_allclose(summed, [
+        [1, 3, 5, 3],
+        [5, 12, 16, 9],
+        [11, 24, 28, 15],
+        [7, 15, 17, 9],
+    ])
+
+
 def test_equalized_conv2d_with_valid_padding_shrinks_the_image_by_kernel_size_minus_1():
     layer = EqualizedConv2D(2, 3, padding="valid")
 
@@ -341,6 +383,10 @@ def test_equalized_conv2d_with_valid_padding_shrinks_the_image_by_kernel_size_mi
         pytest.param(lambda: EqualizedConv2D(4, (3, 3)), r"kernel_size=\(3, 3\)", id="tuple kernel"),
         pytest.param(lambda: EqualizedConv2D(4, 3, padding="causal"), "padding='causal'", id="unknown padding"),
         pytest.param(lambda: EqualizedConv2D(4, 3, gain="sqrt 2"), "gain='sqrt 2'", id="string gain"),
+        pytest.param(lambda: EqualizedConv2D(4, 3, resample="sideways"), "resample='sideways'", id="unknown resample"),
+        pytest.param(
+            lambda: EqualizedConv2D(4, 3, padding="valid", resample="up"), "padding='valid'", id="resample without same"
+        ),
     ],
 )
 def test_equalized_layers_reject_invalid_arguments_naming_the_value(make_layer, message):

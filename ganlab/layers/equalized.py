@@ -29,6 +29,20 @@ import keras
 from keras import ops
 
 
+# How EqualizedConv2D can resample: not at all, 2x nearest upsampling before, 2x2 average pooling after.
+RESAMPLINGS = (None, "up", "down")
+
+
+def box_summed_kernel(kernel):
+    """The (k+1) x (k+1) kernel that sums a (k, k, in, out) ``kernel``'s four one-pixel shifts.
+
+    The official code's ``tf.add_n([w[1:, 1:], w[:-1, 1:], w[1:, :-1], w[:-1, :-1]])``
+    on the kernel padded by one pixel on every side (``EqualizedConv2D``, ``resample``).
+    """
+    padded = ops.pad(kernel, [[1, 1], [1, 1], [0, 0], [0, 0]])
+    return padded[1:, 1:] + padded[:-1, 1:] + padded[1:, :-1] + padded[:-1, :-1]
+
+
 def _check_gain(gain):
     if isinstance(gain, bool) or not (isinstance(gain, numbers.Real) and gain > 0):
         raise ValueError(f"gain must be positive. Received: gain={gain!r}")
@@ -126,7 +140,7 @@ class EqualizedDense(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="ganlab")
 class EqualizedConv2D(keras.layers.Layer):
-    """A 2D convolution (stride 1, NHWC) with the equalized learning rate.
+    """A 2D convolution (NHWC) with the equalized learning rate, optionally fused with a 2x resampling.
 
     ```
     y = conv2d(x, W * gain / sqrt(fan_in)) + b,    W ~ N(0, 1), b = 0 at the start,
@@ -138,8 +152,27 @@ class EqualizedConv2D(keras.layers.Layer):
     kernel stays a N(0, 1) draw; ``self.scale = gain / sqrt(fan_in)`` is applied
     in every call (see the module docstring for why).
 
-    The stride is always 1: the Progressive GAN up- and downsamples with
-    separate layers (nearest-neighbour upsampling, 2x2 average pooling).
+    ``resample`` fuses the Progressive GAN's 2x resampling into the
+    convolution, as the official code does by default (``fused_scale=True``:
+    ``upscale2d_conv2d`` in G, ``conv2d_downscale2d`` in D). The result is the
+    same as the separate layers, up to float round-off, for the same stored
+    kernel; only the cost changes:
+
+    ```
+    "up":    conv(upsample_nearest_2x(x), K)  = conv_transpose(x, box(flip(K)), stride 2)
+    "down":  average_pool_2x2(conv(x, K))    = conv(x, box(K) / 4, stride 2)
+    box(K) = the (k+1) x (k+1) sum of K's four one-pixel shifts
+    ```
+
+    A 3x3 window over a nearest-upsampled image sees each input pixel through
+    one to four of its taps; ``box`` adds those taps up, so the convolution can
+    read the small image directly. Likewise, the mean of a 2x2 group of 3x3
+    windows is one 4x4 window with the summed taps, evaluated at every other
+    pixel. Both compute 16 products per output pixel at half the resolution
+    instead of 9 at the full one: 4/9 of the multiply-adds (and the
+    upsampled image is never made). The flip is there because a transposed
+    convolution applies its kernel mirrored (it is the gradient of a
+    convolution).
 
     Args:
         filters: the number of output channels.
@@ -150,12 +183,18 @@ class EqualizedConv2D(keras.layers.Layer):
         gain: sqrt(2) (the default) before a leaky ReLU; 1 for ``to_rgb``.
         padding: ``"same"`` (the official code) or ``"valid"``.
         use_bias: whether to add a bias per output channel (starting at 0).
+        resample: None (stride 1); ``"up"``: nearest-neighbour 2x upsampling
+            first; ``"down"``: a 2x2 average pool after. Both need ``"same"``
+            padding. The stored kernel and ``fan_in`` are those of the plain
+            convolution, so weights move freely between the fused and the
+            separate form.
 
     Call arguments:
         inputs: ``(N, H, W, in_channels)``.
 
     Returns:
-        ``(N, H, W, filters)`` with ``"same"`` padding;
+        ``(N, H, W, filters)`` with ``"same"`` padding (``2H x 2W`` with
+        ``resample="up"``, ``H/2 x W/2`` with ``"down"``);
         ``(N, H - kernel_size + 1, W - kernel_size + 1, filters)`` with ``"valid"``.
 
     Example:
@@ -173,7 +212,9 @@ class EqualizedConv2D(keras.layers.Layer):
         ``tkarras/progressive_growing_of_gans/networks.py`` (NCHW there, NHWC here).
     """
 
-    def __init__(self, filters, kernel_size, gain=math.sqrt(2), padding="same", use_bias=True, **kwargs):
+    def __init__(
+        self, filters, kernel_size, gain=math.sqrt(2), padding="same", use_bias=True, resample=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.filters = _check_positive_integer("filters", filters)
         self.kernel_size = _check_positive_integer("kernel_size", kernel_size)
@@ -184,6 +225,11 @@ class EqualizedConv2D(keras.layers.Layer):
             raise ValueError(f"padding must be 'same' or 'valid'. Received: padding={padding!r}")
         self.padding = padding
         self.use_bias = bool(use_bias)
+        if resample not in RESAMPLINGS:
+            raise ValueError(f"resample must be one of {RESAMPLINGS}. Received: resample={resample!r}")
+        if resample is not None and padding != "same":
+            raise ValueError(f"resample={resample!r} needs padding='same'. Received: padding={padding!r}")
+        self.resample = resample
 
     def build(self, input_shape):
         in_channels = _check_known_channels(self, input_shape)
@@ -202,7 +248,15 @@ class EqualizedConv2D(keras.layers.Layer):
 
     def call(self, inputs):
         kernel = self.kernel * self.scale
-        outputs = ops.conv(inputs, kernel, strides=1, padding=self.padding, data_format="channels_last")
+        if self.resample == "up":
+            # conv_transpose wants (k, k, out, in); its kernel is applied mirrored.
+            kernel = ops.transpose(box_summed_kernel(kernel[::-1, ::-1]), (0, 1, 3, 2))
+            outputs = ops.conv_transpose(inputs, kernel, strides=2, padding="same", data_format="channels_last")
+        elif self.resample == "down":
+            kernel = box_summed_kernel(kernel) * 0.25
+            outputs = ops.conv(inputs, kernel, strides=2, padding="same", data_format="channels_last")
+        else:
+            outputs = ops.conv(inputs, kernel, strides=1, padding=self.padding, data_format="channels_last")
         if self.bias is not None:
             outputs = outputs + self.bias
         return outputs
@@ -212,6 +266,9 @@ class EqualizedConv2D(keras.layers.Layer):
         if self.padding == "valid":
             height = None if height is None else height - self.kernel_size + 1
             width = None if width is None else width - self.kernel_size + 1
+        factor = {"up": 2, "down": 0.5}.get(self.resample, 1)
+        height = None if height is None else int(height * factor)
+        width = None if width is None else int(width * factor)
         return (batch_size, height, width, self.filters)
 
     def get_config(self):
@@ -222,4 +279,5 @@ class EqualizedConv2D(keras.layers.Layer):
             "gain": self.gain,
             "padding": self.padding,
             "use_bias": self.use_bias,
+            "resample": self.resample,
         }

@@ -25,6 +25,13 @@ the stable phase, the new block alone). As in the official code
   and a linear dense output (gain 1). No batch norm anywhere: WGAN-GP's penalty
   is per image, which batch norm would break.
 - Every weight is equalized (``EqualizedConv2D``, ``EqualizedDense``).
+- G's upsample and first conv of a block run as one strided transposed
+  convolution, and D's second conv and average pool as one strided
+  convolution: the official code's ``fused_scale=True`` (its default), with
+  4/9 of the separate layers' multiply-adds (``EqualizedConv2D``, ``resample``).
+  G computes the same images either way; D, fused, takes its LeakyReLU after
+  the pool instead of before, as the official code does (``block``).
+  ``ProgressiveConfig(fused_resampling=False)`` runs the layers separately.
 
 Channel widths come from one formula, ``min(channel_base // resolution, channel_max)``.
 """
@@ -59,6 +66,11 @@ class ProgressiveConfig:
             channels at resolution R (512 up to 32x32).
         minibatch_group_size: group size of D's minibatch stddev (4, the official
             code's default; the paper's text takes the whole minibatch).
+        fused_resampling: fuse G's upsampling into the next conv and D's
+            average pool into the conv before it (the official ``fused_scale``,
+            True there too); False runs them as separate layers. The same
+            weights give the same images either way; D's LeakyReLU moves
+            after the pool (``ProgressiveDiscriminator.block``).
     """
 
     latent_dim: int = 128
@@ -66,12 +78,15 @@ class ProgressiveConfig:
     channel_base: int = 2048
     channel_max: int = 128
     minibatch_group_size: int = 4
+    fused_resampling: bool = True
 
     def __post_init__(self):
         check_square_image_shape(self.image_shape)
         for name in ("latent_dim", "channel_base", "channel_max", "minibatch_group_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive. Received: {name}={getattr(self, name)}")
+        if not isinstance(self.fused_resampling, bool):
+            raise ValueError(f"fused_resampling must be True or False. Received: fused_resampling={self.fused_resampling!r}")
 
     @property
     def resolutions(self):
@@ -142,10 +157,14 @@ class ProgressiveGenerator(keras.Model):
         self.conv_4x4 = EqualizedConv2D(config.channels(4), 3, name="conv_4x4")
         # Lists indexed by level (0 for 4x4, 1 for 8x8, ...): Keras tracks and saves
         # the layers in lists. Blocks are named by resolution.
+        # A block's first conv works on the upsampled features: fused, it upsamples them itself.
+        upsampling = "up" if config.fused_resampling else None
         self.block_convs = [
             [
-                EqualizedConv2D(config.channels(resolution), 3, name=f"block_{resolution}x{resolution}_conv{index}")
-                for index in (0, 1)
+                EqualizedConv2D(
+                    config.channels(resolution), 3, resample=resampling, name=f"block_{resolution}x{resolution}_conv{index}"
+                )
+                for index, resampling in ((0, upsampling), (1, None))
             ]
             for resolution in config.resolutions[1:]
         ]
@@ -168,7 +187,8 @@ class ProgressiveGenerator(keras.Model):
 
     def block(self, x, resolution):
         """The block at ``resolution``: 2x nearest upsample, then two 3x3 convs, each with LeakyReLU and pixel norm."""
-        x = upsample(x)
+        if not self.config.fused_resampling:
+            x = upsample(x)  # fused: the first conv upsamples
         for conv in self.block_convs[_level(resolution) - 1]:
             x = self.pixel_norm(_leaky_relu(conv(x)))
         return x
@@ -228,10 +248,15 @@ class ProgressiveDiscriminator(keras.Model):
             EqualizedConv2D(config.channels(resolution), 1, name=f"from_rgb_{resolution}x{resolution}")
             for resolution in config.resolutions
         ]
+        # A block's second conv is followed by the average pool: fused, it pools itself.
+        downsampling = "down" if config.fused_resampling else None
         self.block_convs = [
             [
                 EqualizedConv2D(config.channels(resolution), 3, name=f"block_{resolution}x{resolution}_conv0"),
-                EqualizedConv2D(config.channels(resolution // 2), 3, name=f"block_{resolution}x{resolution}_conv1"),
+                EqualizedConv2D(
+                    config.channels(resolution // 2), 3, resample=downsampling,
+                    name=f"block_{resolution}x{resolution}_conv1",
+                ),
             ]
             for resolution in config.resolutions[1:]
         ]
@@ -251,10 +276,20 @@ class ProgressiveDiscriminator(keras.Model):
             self.call(ops.zeros((batch, resolution, resolution, channels)))
 
     def block(self, x, resolution):
-        """The block at ``resolution``: two 3x3 convs, then a 2x2 average pool (to resolution / 2)."""
-        for conv in self.block_convs[_level(resolution) - 1]:
-            x = _leaky_relu(conv(x))
-        return downsample(x)
+        """The block at ``resolution``: two 3x3 convs, then a 2x2 average pool (to resolution / 2).
+
+        Fused, the pool is inside the second conv, so it comes before the
+        LeakyReLU instead of after it: ``lrelu(pool(conv(x)))`` against
+        ``pool(lrelu(conv(x)))``. That is the official code's order in its
+        default, fused form (``conv2d_downscale2d``); the paper's table lists
+        the separate one. (In G, fusing changes nothing: the upsampling comes
+        before the conv, and both are linear.)
+        """
+        first, second = self.block_convs[_level(resolution) - 1]
+        x = _leaky_relu(first(x))
+        if self.config.fused_resampling:
+            return _leaky_relu(second(x))
+        return downsample(_leaky_relu(second(x)))
 
     def call(self, images, resolution=None, alpha=None, training=False):
         resolution = resolution or images.shape[1]
