@@ -179,6 +179,45 @@ def drift_penalty(real_logits):
     return ops.mean(ops.square(real_logits))
 
 
+def r1_penalty(discriminator, real_images, loss_scale=None):
+    """The R1 penalty: the squared gradient norm of D's logits on *real* images.
+
+    ```
+    R1 = mean(||grad_x D(x)||_2^2)        x: real images
+    L_D = (non-saturating logistic loss) + gamma / 2 * R1
+    ```
+
+    Mescheder et al., "Which Training Methods for GANs do actually Converge?",
+    ICML 2018. Unlike WGAN-GP it needs no fake or interpolated images and has no
+    target norm: it pulls D's gradient towards 0 on the data, so that D does
+    not overshoot where G's images should go. StyleGAN (Karras et al. 2019, the
+    Progressive GAN's successor, which grows its networks the same way) pairs it
+    with the non-saturating loss; StyleGAN2 computes it only every k-th step,
+    weighted by k ("lazy regularization"). The caller multiplies by gamma / 2.
+
+    Args:
+        discriminator: a callable from images to logits ``(N, 1)``.
+        real_images: a batch ``(N, H, W, C)``.
+        loss_scale: None, or the loss scale of a float16 critic, applied to the
+            inner gradient as in ``gradient_penalty``.
+
+    Returns:
+        A float32 scalar. For a linear D, ``D(x) = sum(w * x)``, it is ``sum(w^2)``.
+    """
+    import tensorflow as tf
+
+    images = ops.cast(real_images, "float32")
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        logits = ops.cast(discriminator(images), "float32")
+        if loss_scale is not None:
+            logits = logits * loss_scale
+    gradients = ops.cast(tape.gradient(logits, images), "float32")
+    if loss_scale is not None:
+        gradients = gradients / loss_scale
+    return ops.mean(ops.sum(ops.square(gradients), axis=(1, 2, 3)))
+
+
 def check_penalty_samples(penalty_samples):
     """``penalty_samples`` if it is None or a positive integer; a ``ValueError`` naming it otherwise."""
     if penalty_samples is not None and (

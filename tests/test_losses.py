@@ -234,6 +234,32 @@ def test_penalty_samples_must_be_a_positive_integer(penalty_samples):
         wgan_gp_discriminator_loss(lambda images: images, tf.zeros((2, 1)), tf.zeros((2, 1)), penalty_samples=penalty_samples)
 
 
+def test_the_r1_penalty_of_a_linear_critic_is_its_squared_weight_norm_whatever_the_images():
+    from ganlab.losses import r1_penalty
+
+    # D(x) = sum(w * x): the gradient is w at every image, so R1 = ||w||^2 = 0.25 + 1 + 4 = 5.25.
+    weights = tf.constant([0.5, -1.0, 2.0, 0.0], shape=(1, 2, 2, 1))
+
+    def critic(images):
+        return tf.reduce_sum(images * weights, axis=(1, 2, 3))[:, tf.newaxis]
+
+    images = tf.random.stateless_normal((3, 2, 2, 1), seed=(1, 2))
+    assert value(r1_penalty(critic, images)) == pytest.approx(5.25, rel=1e-6)
+    # A loss scale multiplies the inner gradient and divides it back: the same value.
+    assert value(r1_penalty(critic, images, loss_scale=1024.0)) == pytest.approx(5.25, rel=1e-6)
+
+
+def test_the_r1_penalty_averages_each_real_image_s_squared_gradient_norm():
+    from ganlab.losses import r1_penalty
+
+    # D(x) = sum(x^2) / 2, gradient x: images of 4 pixels at 1 and at 2 give ||x||^2 = 4 and 16.
+    def critic(images):
+        return 0.5 * tf.reduce_sum(tf.square(images), axis=(1, 2, 3))[:, tf.newaxis]
+
+    images = tf.concat([tf.ones((1, 2, 2, 1)), tf.fill((1, 2, 2, 1), 2.0)], axis=0)
+    assert value(r1_penalty(critic, images)) == pytest.approx((4 + 16) / 2, rel=1e-6)
+
+
 def test_drift_penalty_is_the_mean_squared_real_score():
     assert value(drift_penalty(logits(1.0, -2.0, 3.0))) == pytest.approx((1 + 4 + 9) / 3)
 

