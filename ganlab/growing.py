@@ -194,11 +194,11 @@ class ProgressiveGAN(training.GAN):
     L_G = mean(softplus(-D(fake)))
     ```
 
-    This is StyleGAN's loss (Karras et al. 2019), not this paper's. The paper
-    notes that its contributions are "largely orthogonal" to the choice of
-    loss; on a CPU it halves the cost of a step (no penalty on interpolated
-    images at every step) and, measured, trains a better generator in ten
-    minutes (docs/results.md, "Progressive GAN").
+    This is StyleGAN's loss (Karras et al. 2019, the same authors' next GAN,
+    which grows its networks the same way), not this paper's. On a CPU it
+    nearly halves the cost of a step (no double backpropagation through D at
+    every step) and, measured, trains a better generator in ten minutes
+    (docs/results.md, "Progressive GAN").
 
     The real images are downsampled to the phase's resolution (2x2 box filter,
     repeated) and, in a transition, faded like G's output.
