@@ -150,22 +150,13 @@ def gradient_penalty(discriminator, real_images, fake_images, mixing=None, seed=
     Returns:
         A float32 scalar.
     """
-    import tensorflow as tf
-
     real_images = ops.cast(real_images, "float32")
     fake_images = ops.cast(fake_images, "float32")
     if mixing is None:
         batch_size = ops.shape(real_images)[0]
         mixing = keras.random.uniform((batch_size, 1, 1, 1), seed=seed)
     interpolated = real_images + ops.cast(mixing, "float32") * (fake_images - real_images)
-    with tf.GradientTape() as tape:
-        tape.watch(interpolated)
-        logits = ops.cast(discriminator(interpolated, training=True), "float32")
-        if loss_scale is not None:
-            logits = logits * loss_scale
-    gradients = ops.cast(tape.gradient(logits, interpolated), "float32")
-    if loss_scale is not None:
-        gradients = gradients / loss_scale
+    gradients = _input_gradients(lambda images: discriminator(images, training=True), interpolated, loss_scale)
     # [N, H, W, C] -> [N]: one norm per image.
     norms = ops.sqrt(ops.sum(ops.square(gradients), axis=(1, 2, 3)) + 1e-12)
     return ops.mean(ops.square(norms - 1.0))
@@ -204,18 +195,25 @@ def r1_penalty(discriminator, real_images, loss_scale=None):
     Returns:
         A float32 scalar. For a linear D, ``D(x) = sum(w * x)``, it is ``sum(w^2)``.
     """
+    gradients = _input_gradients(discriminator, ops.cast(real_images, "float32"), loss_scale)
+    return ops.mean(ops.sum(ops.square(gradients), axis=(1, 2, 3)))
+
+
+def _input_gradients(discriminator, images, loss_scale=None):
+    """float32 gradients of D's logits with respect to ``images``, each image's own (the two penalties' shared part).
+
+    With ``loss_scale`` the logits are multiplied by it before the gradient and
+    the gradient divided by it after (see ``gradient_penalty``).
+    """
     import tensorflow as tf
 
-    images = ops.cast(real_images, "float32")
     with tf.GradientTape() as tape:
         tape.watch(images)
         logits = ops.cast(discriminator(images), "float32")
         if loss_scale is not None:
             logits = logits * loss_scale
     gradients = ops.cast(tape.gradient(logits, images), "float32")
-    if loss_scale is not None:
-        gradients = gradients / loss_scale
-    return ops.mean(ops.sum(ops.square(gradients), axis=(1, 2, 3)))
+    return gradients / loss_scale if loss_scale is not None else gradients
 
 
 def check_penalty_samples(penalty_samples):
