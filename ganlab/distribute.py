@@ -30,7 +30,8 @@ The latent vectors, BigGAN's classes and the gradient penalty's mixing
 factors are drawn for the whole batch and shared out (``replica_share``), so
 they are the ones one device draws. Everything else (the gradient penalty, the
 EMA of G, spectral norm's u, the orthogonal penalty, the metrics) matches one
-device; ``tests/test_distribute.py`` checks one step of every model to 1e-5.
+device; ``tests/test_distribute.py`` checks one SGD step of every model (each weight to
+1e-3 of how far the step moved it).
 
 Example:
 

@@ -30,10 +30,15 @@ Reference:
 from __future__ import annotations
 
 import contextlib
+import os
 
 import keras
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+# Set to 1, a lesson's set-up cell takes its GPU branch on any machine: the tests
+# run the notebooks as a Colab T4 would, on a CPU (``lesson_policy``).
+SIMULATE_GPU_VARIABLE = "GANLAB_SIMULATE_GPU"
 
 
 def check_precision(precision):
@@ -63,6 +68,35 @@ def precision_scope(precision):
         keras.config.set_dtype_policy(previous)
 
 
+def has_tensor_cores():
+    """Whether TensorFlow sees a GPU of compute capability 7.0 or more (tensor cores: a Colab T4 is 7.5)."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return False
+    capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
+    return bool(capability) and tuple(capability) >= (7, 0)
+
+
+def lesson_policy():
+    """The dtype policy lessons 01 and 02 train in: ``"mixed_float16"`` on a GPU with tensor cores, else ``"float32"``.
+
+    Mixed precision (float16 arithmetic, float32 weights) roughly doubles the
+    speed of a GPU with tensor cores; on a CPU, which emulates float16, it only
+    slows things down. ``GANLAB_SIMULATE_GPU=1`` chooses the GPU's policy on
+    any machine, so that the Colab path can be tested where there is no GPU.
+
+    Example (a lesson's set-up cell):
+
+    >>> keras.mixed_precision.set_global_policy(lesson_policy())
+    """
+    simulate = os.environ.get(SIMULATE_GPU_VARIABLE, "").strip()
+    if simulate not in ("", "0", "1"):
+        raise ValueError(f"{SIMULATE_GPU_VARIABLE} must be 0 or 1. Received: {SIMULATE_GPU_VARIABLE}={simulate!r}")
+    return "mixed_float16" if simulate == "1" or has_tensor_cores() else "float32"
+
+
 def needs_loss_scaling(*networks):
     """Whether any of ``networks`` computes in float16, whose gradients need loss scaling.
 
@@ -72,4 +106,12 @@ def needs_loss_scaling(*networks):
     return any(network.compute_dtype == "float16" for network in networks)
 
 
-__all__ = ["PRECISIONS", "check_precision", "needs_loss_scaling", "precision_scope"]
+__all__ = [
+    "PRECISIONS",
+    "SIMULATE_GPU_VARIABLE",
+    "check_precision",
+    "has_tensor_cores",
+    "lesson_policy",
+    "needs_loss_scaling",
+    "precision_scope",
+]

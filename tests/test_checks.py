@@ -393,6 +393,7 @@ def correct_step(
     latent_batch=None,
     numpy_latent=False,
     to_numpy=False,
+    scale_loss=True,
 ):
     """A train step with switches that turn on one mistake each."""
     if swap_optimizers:
@@ -414,8 +415,9 @@ def correct_step(
                 discriminator(real_images, training=d_training),
                 discriminator(fake_images, training=d_training),
             )
+            scaled = d_optimizer.scale_loss(loss) if scale_loss else loss
         if update_d:
-            d_optimizer.apply(tape.gradient(loss, variables), variables)
+            d_optimizer.apply(tape.gradient(scaled, variables), variables)
         return loss
 
     def g_gradients():
@@ -423,7 +425,8 @@ def correct_step(
             loss = generator_loss(
                 discriminator(generator(latent(), training=g_training), training=d_training)
             )
-        return loss, tape.gradient(loss, generator.trainable_weights)
+            scaled = g_optimizer.scale_loss(loss) if scale_loss else loss
+        return loss, tape.gradient(scaled, generator.trainable_weights)
 
     if order == "generator_first":
         g_loss, gradients = g_gradients()
@@ -482,6 +485,7 @@ def test_gan_train_step_check_passes_a_correct_step_using_the_notebook_losses():
         (dict(latent_batch=2), ["shape (4, 3)", "got [(2, 3)]"]),
         (dict(numpy_latent=True), ["does not draw z from seed_generator"]),
         (dict(to_numpy=True), ["fails inside tf.function", "no .numpy()"]),
+        (dict(scale_loss=False), ["not of optimizer.scale_loss(loss)", "256 times too little"]),
     ],
 )
 def test_gan_train_step_check_names_each_mistake(mistake, fragments):

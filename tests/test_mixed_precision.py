@@ -216,3 +216,19 @@ def test_the_recipes_precision_is_saved_with_it_for_resume():
     old = {key: value for key, value in recipe.to_json().items() if key != "precision"}
     assert recipes.recipe_from_json(old).precision == "float32"
     assert dataclasses.replace(recipe, steps=5).precision == "mixed_bfloat16"
+
+
+def test_lesson_policy_is_float32_on_a_machine_without_a_gpu(monkeypatch):
+    monkeypatch.delenv(precision.SIMULATE_GPU_VARIABLE, raising=False)
+    assert precision.lesson_policy() == "float32"
+
+
+def test_lesson_policy_takes_the_gpus_mixed_float16_when_a_gpu_is_simulated(monkeypatch):
+    monkeypatch.setenv(precision.SIMULATE_GPU_VARIABLE, "1")
+    assert precision.lesson_policy() == "mixed_float16"
+
+
+def test_lesson_policy_rejects_a_simulation_setting_other_than_0_or_1(monkeypatch):
+    monkeypatch.setenv(precision.SIMULATE_GPU_VARIABLE, "yes")
+    with pytest.raises(ValueError, match=r"GANLAB_SIMULATE_GPU must be 0 or 1\. Received: GANLAB_SIMULATE_GPU='yes'"):
+        precision.lesson_policy()

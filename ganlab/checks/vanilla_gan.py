@@ -444,12 +444,19 @@ class _ProbeDiscriminator(keras.Model):
         return ops.matmul(flat, self.kernel) + self.bias
 
 
-def _probe_setup():
+# The student's step runs with optimizers that scale the loss, as mixed_float16's
+# LossScaleOptimizer does: ``scale_loss`` multiplies the loss by this factor and
+# ``apply`` divides the gradients by it. A power of two, so that a step that scales
+# moves the weights exactly as an unscaled step with plain SGD would.
+_PROBE_LOSS_SCALE = 256.0
+
+
+def _probe_setup(loss_scale_factor=None):
     call_log = _CallLog()
     generator = _ProbeGenerator(call_log)
     discriminator = _ProbeDiscriminator(call_log)
-    g_optimizer = keras.optimizers.SGD(_PROBE_G_LEARNING_RATE)
-    d_optimizer = keras.optimizers.SGD(_PROBE_D_LEARNING_RATE)
+    g_optimizer = keras.optimizers.SGD(_PROBE_G_LEARNING_RATE, loss_scale_factor=loss_scale_factor)
+    d_optimizer = keras.optimizers.SGD(_PROBE_D_LEARNING_RATE, loss_scale_factor=loss_scale_factor)
     real_images = (
         np.random.default_rng(3).uniform(-1, 1, (_PROBE_BATCH, *_PROBE_IMAGE_SHAPE)).astype("float32")
     )
@@ -470,11 +477,14 @@ def _expected_step(discriminator_loss, generator_loss, order):
 
     ``order``: "alternating" (right: D, then G through the updated D),
     "generator_first", "simultaneous" (both gradients before either update),
-    "swapped_optimizers", "generator_in_discriminator_step".
+    "swapped_optimizers", "generator_in_discriminator_step", "unscaled_loss" (right, but
+    the gradients taken of the loss itself while the optimizers divide them by their
+    loss scale).
     """
     import tensorflow as tf
 
-    _, generator, discriminator, g_optimizer, d_optimizer, real_images, _ = _probe_setup()
+    loss_scale_factor = _PROBE_LOSS_SCALE if order == "unscaled_loss" else None
+    _, generator, discriminator, g_optimizer, d_optimizer, real_images, _ = _probe_setup(loss_scale_factor)
     latent = np.zeros((_PROBE_BATCH, _PROBE_LATENT_DIM), "float32")
     if order == "swapped_optimizers":
         g_optimizer, d_optimizer = d_optimizer, g_optimizer
@@ -508,7 +518,7 @@ def _expected_step(discriminator_loss, generator_loss, order):
         d_optimizer.apply(d_gradients, both)
         g_loss, g_gradients = generator_gradients()
         g_optimizer.apply(g_gradients, generator.trainable_weights)
-    else:  # "alternating" and "swapped_optimizers"
+    else:  # "alternating", "swapped_optimizers" and "unscaled_loss"
         d_loss, d_gradients = discriminator_gradients(discriminator.trainable_weights)
         d_optimizer.apply(d_gradients, discriminator.trainable_weights)
         g_loss, g_gradients = generator_gradients()
@@ -578,7 +588,8 @@ def check_gan_train_step(gan_train_step, verbose=True):
     is known exactly. Catches: calls without ``training=True``, latent vectors
     of the wrong shape or not drawn from ``seed_generator``, a network that
     does not learn, G trained before D, G's loss computed with D before its
-    update, swapped optimizers, G moved by D's loss, losses returned in the
+    update, swapped optimizers, G moved by D's loss, a loss not scaled by its
+    optimizer before the gradient (mixed precision), losses returned in the
     wrong order or not returned, and a step that fails inside ``tf.function``
     (as Keras' ``fit`` runs it).
     """
@@ -587,7 +598,7 @@ def check_gan_train_step(gan_train_step, verbose=True):
     def body(gan_train_step, report):
         loss_candidates = _losses_of(gan_train_step)
         call_log, generator, discriminator, g_optimizer, d_optimizer, real_images, seed_generator = (
-            _probe_setup()
+            _probe_setup(_PROBE_LOSS_SCALE)
         )
         before = {"discriminator": _weights(discriminator), "generator": _weights(generator)}
         seed_state = np.array(ops.convert_to_numpy(seed_generator.state))
@@ -649,6 +660,19 @@ def check_gan_train_step(gan_train_step, verbose=True):
         report.ok("draws one latent vector per real image from seed_generator.")
 
         after = {"discriminator": _weights(discriminator), "generator": _weights(generator)}
+        unscaled = _expected_step(*loss_candidates[0], "unscaled_loss")
+        if _same_weights(unscaled["discriminator"], after["discriminator"]) or _same_weights(
+            unscaled["generator"], after["generator"]
+        ):
+            raise Mistake(
+                f"your step takes the gradient of the loss itself, not of optimizer.scale_loss(loss): with an "
+                f"optimizer that scales the loss (here by {_PROBE_LOSS_SCALE:g}, as mixed precision's "
+                f"LossScaleOptimizer does), the weights moved {_PROBE_LOSS_SCALE:g} times too little.",
+                "inside each tape write scaled_loss = optimizer.scale_loss(loss) (d_optimizer for D's loss, "
+                "g_optimizer for G's) and take tape.gradient(scaled_loss, ...); apply() divides the scale "
+                "back out. In float32 scale_loss changes nothing, so the step is right on every device.",
+            )
+        report.ok("scales each loss with its optimizer before the gradient (mixed precision's loss scaling).")
         for network, optimizer in (("discriminator", "d_optimizer"), ("generator", "g_optimizer")):
             if _same_weights(before[network], after[network]):
                 raise Mistake(
@@ -705,7 +729,9 @@ def check_gan_train_step(gan_train_step, verbose=True):
 
         # Keras' fit runs train_step as a tf.function (a graph): no NumPy or Python
         # numbers of tensors there.
-        _, generator, discriminator, g_optimizer, d_optimizer, real_images, seed_generator = _probe_setup()
+        _, generator, discriminator, g_optimizer, d_optimizer, real_images, seed_generator = _probe_setup(
+            _PROBE_LOSS_SCALE
+        )
         g_optimizer.build(generator.trainable_weights)
         d_optimizer.build(discriminator.trainable_weights)
         try:
@@ -734,6 +760,10 @@ def reference_gan_train_step(
 ):
     """One GAN training step with the non-saturating BCE loss (what ``ganlab.training.GAN`` does).
 
+    Each loss is scaled by its optimizer before the gradient (``scale_loss``:
+    the identity in float32, the loss scale under ``mixed_float16``, whose
+    ``LossScaleOptimizer.apply`` divides it back out of the gradients).
+
     Returns:
         ``(d_loss, g_loss)``.
     """
@@ -746,12 +776,14 @@ def reference_gan_train_step(
         d_loss = losses.bce_discriminator_loss(
             discriminator(real_images, training=True), discriminator(fake_images, training=True)
         )
-    gradients = tape.gradient(d_loss, discriminator.trainable_weights)
+        scaled_d_loss = d_optimizer.scale_loss(d_loss)
+    gradients = tape.gradient(scaled_d_loss, discriminator.trainable_weights)
     d_optimizer.apply(gradients, discriminator.trainable_weights)
 
     latent = keras.random.normal((batch_size, latent_dim), seed=seed_generator)
     with tf.GradientTape() as tape:
         g_loss = losses.bce_generator_loss(discriminator(generator(latent, training=True), training=True))
-    gradients = tape.gradient(g_loss, generator.trainable_weights)
+        scaled_g_loss = g_optimizer.scale_loss(g_loss)
+    gradients = tape.gradient(scaled_g_loss, generator.trainable_weights)
     g_optimizer.apply(gradients, generator.trainable_weights)
     return d_loss, g_loss
