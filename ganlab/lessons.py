@@ -27,6 +27,10 @@ folders cannot drift apart.
 - the set-up cell, which installs the course with pip when the notebook runs in
   Google Colab and does nothing elsewhere (there the course is installed by the
   README's set-up commands).
+
+It stamps the same address into the Colab links of ``README.md`` (the lessons
+table), and ``check`` reports a link there that points elsewhere or at a
+notebook that does not exist.
 """
 
 from __future__ import annotations
@@ -54,6 +58,9 @@ END_MARKER = "### END SOLUTION"
 
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
+# The README, whose lessons table links every lesson to Colab as the badges do.
+README_FILE = "README.md"
+
 # The first line of the set-up cell: how `build` recognizes the cell to re-stamp.
 SETUP_CELL_FIRST_LINE = "# Set-up for Google Colab: install the course library there; elsewhere do nothing."
 
@@ -61,6 +68,12 @@ SETUP_CELL_FIRST_LINE = "# Set-up for Google Colab: install the course library t
 # replaces it with the badge of COURSE_REPOSITORY.
 _BADGE_PATTERN = re.compile(
     r"\[!\[Open In Colab\]\([^)\s]*\)\]\(https://colab\.research\.google\.com/github/[^)\s]*\)"
+)
+# A Colab link to a course notebook, whatever repository or branch it names; group 1
+# is the notebook's folder and file name ("lessons/01_vanilla_gan.ipynb").
+_COLAB_LINK_PATTERN = re.compile(
+    r"https://colab\.research\.google\.com/github/[^)\s]*?/"
+    rf"((?:{SOLUTIONS_FOLDER}|{LESSONS_FOLDER})/[^)\s/]+\.ipynb)"
 )
 _DEFINITION_PATTERN = re.compile(r"(?:async\s+)?(def|class)\s+([A-Za-z_]\w*)")
 
@@ -156,6 +169,21 @@ def stamp_colab_cells(notebook, path):
     else:
         cells.insert(1, _new_cell(notebook, "code", setup, _SETUP_CELL_ID))
     return notebook
+
+
+def stamp_colab_links(text):
+    """``text`` (Markdown, such as the README) with every Colab link to a course notebook re-pointed.
+
+    A link to ``lessons/NN_name.ipynb`` or ``solutions/NN_name.ipynb`` through
+    any repository or branch becomes ``colab_url`` of that notebook: the
+    address of ``COURSE_REPOSITORY``, as in the notebooks' own badges.
+    """
+    return _COLAB_LINK_PATTERN.sub(lambda match: colab_url(match.group(1)), text)
+
+
+def stale_colab_links(text):
+    """The Colab links to course notebooks in ``text`` that ``stamp_colab_links`` would change."""
+    return [match.group(0) for match in _COLAB_LINK_PATTERN.finditer(text) if match.group(0) != colab_url(match.group(1))]
 
 
 # ---------------------------------------------------------------------------
@@ -310,7 +338,7 @@ def find_course_root(start=None):
 
 
 def build(root=".", strip=False):
-    """Write ``lessons/`` from ``solutions/``; re-stamp the Colab cells of ``solutions/``.
+    """Write ``lessons/`` from ``solutions/``; re-stamp the Colab cells of ``solutions/`` and the README's Colab links.
 
     Every notebook is prepared before anything is written, so an error (an
     exercise region without its end) leaves both folders as they were.
@@ -340,6 +368,12 @@ def build(root=".", strip=False):
         if not lesson_path.exists() or lesson_path.read_text(encoding="utf-8") != lesson_text:
             writes[lesson_path] = lesson_text
 
+    readme_path = root / README_FILE
+    if readme_path.exists():
+        readme = readme_path.read_text(encoding="utf-8")
+        if stamp_colab_links(readme) != readme:
+            writes[readme_path] = stamp_colab_links(readme)
+
     changes = []
     (root / LESSONS_FOLDER).mkdir(exist_ok=True)
     for path, text in writes.items():
@@ -362,7 +396,8 @@ def check(root="."):
 
     Problems: a lesson missing, extra or different from what ``build`` writes
     now; a solution whose Colab badge or set-up cell is stale; a solution stored
-    with outputs; an exercise region without its end. Each message names the
+    with outputs; an exercise region without its end; a Colab link in the README
+    to another repository or to a notebook that does not exist. Each message names the
     notebook and, where it applies, the first cell concerned (its index and
     first line) and the command that fixes it.
 
@@ -416,6 +451,19 @@ def check(root="."):
                 f"{lesson_name}: {difference} differs from what `ganlab lessons build` makes of "
                 f"{solution_name}: run `ganlab lessons build` (edit {SOLUTIONS_FOLDER}/, never {LESSONS_FOLDER}/)."
             )
+
+    readme_path = root / README_FILE
+    if readme_path.exists():
+        readme = readme_path.read_text(encoding="utf-8")
+        stale = stale_colab_links(readme)
+        if stale:
+            problems.append(
+                f"{README_FILE}: {len(stale)} Colab link(s) not to {COURSE_REPOSITORY}, such as {stale[0]}: "
+                "run `ganlab lessons build`."
+            )
+        for match in _COLAB_LINK_PATTERN.finditer(readme):
+            if not (root / match.group(1)).exists():
+                problems.append(f"{README_FILE}: a Colab link to {match.group(1)}, which does not exist.")
 
     wanted = {path.name for path in solution_paths}
     for lesson_path in _notebook_paths(root / LESSONS_FOLDER):
