@@ -120,7 +120,9 @@ def setup_cell_source(repository=None):
     library (and its dependencies) into the running kernel. On a laptop or in CI
     the course is already installed (``pip install -e .``), so the cell must not
     touch the environment there; it checks ``"google.colab" in sys.modules``,
-    which is true only inside Colab.
+    which is true only inside Colab. ``GANLAB_INSTALL_FROM`` (a folder, a wheel
+    or any address pip takes) runs the same install anywhere, from there: the
+    tests run this cell against a local copy of the course.
 
     The cell holds exactly this source (``build`` re-stamps it whole), so the
     budget and the seeds go into the next cell.
@@ -129,14 +131,15 @@ def setup_cell_source(repository=None):
     return "\n".join(
         [
             SETUP_CELL_FIRST_LINE,
+            "import os",
             "import subprocess",
             "import sys",
             "",
-            'if "google.colab" in sys.modules:',
-            "    subprocess.run(",
-            f'        [sys.executable, "-m", "pip", "install", "--quiet", "git+https://github.com/{repository}"],',
-            "        check=True,",
-            "    )",
+            f'COURSE_ADDRESS = "git+https://github.com/{repository}"',
+            "# GANLAB_INSTALL_FROM installs from elsewhere (a folder, a wheel): the tests use a local copy.",
+            'install_from = os.environ.get("GANLAB_INSTALL_FROM") or ("google.colab" in sys.modules and COURSE_ADDRESS)',
+            "if install_from:",
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", install_from], check=True)',
         ]
     )
 

@@ -171,23 +171,26 @@ def notebook_runner(tmp_path_factory):
 
     executed = tmp_path_factory.mktemp("executed_notebooks")
 
-    def run(path, folder):
+    def run(path, folder, environment):
         notebook = source.read_submission(path).notebook
-        execution = kernel.run_notebook(notebook, folder, limits, one_thread)
+        execution = kernel.run_notebook(notebook, folder, limits, {**one_thread, **environment})
         execution.folder = folder
         # Kept with nbclient's timings of each cell, to find a slow cell after the fact.
-        nbformat.write(execution.notebook, executed / f"{path.parent.name}_{path.name}")
+        suffix = "".join(f"_{name}={value}" for name, value in environment.items())
+        nbformat.write(execution.notebook, executed / f"{path.parent.name}_{path.stem}{suffix}.ipynb")
         return execution
 
     class Runner:
-        def start(self, path):
-            path = Path(path).resolve()
-            if path not in futures:
-                futures[path] = pool.submit(run, path, tmp_path_factory.mktemp(path.stem))
-            return futures[path]
+        def start(self, path, environment=None):
+            """Starts ``path`` (once per ``environment``: variables over the fast-mode kernel's)."""
+            path, environment = Path(path).resolve(), dict(environment or {})
+            key = (path, tuple(sorted(environment.items())))
+            if key not in futures:
+                futures[key] = pool.submit(run, path, tmp_path_factory.mktemp(path.stem), environment)
+            return futures[key]
 
-        def get(self, path):
-            return self.start(path).result()
+        def get(self, path, environment=None):
+            return self.start(path, environment).result()
 
     yield Runner()
     pool.shutdown(wait=True, cancel_futures=True)
@@ -222,10 +225,13 @@ def _start_needed_notebooks(session, notebook_runner):
         # A test parametrized by a notebook needs that one; any other user may need them all.
         if not paths:
             paths = lessons.notebook_paths(root)
-        needed.update(Path(path).resolve() for path in paths)
+        # A test marked notebook_environment(variables) also needs those runs in that environment.
+        marker = item.get_closest_marker("notebook_environment")
+        environments = [(), tuple(sorted(marker.args[0].items()))] if marker else [()]
+        needed.update((Path(path).resolve(), environment) for path in paths for environment in environments)
     # Longest first, so that the last one to finish does not start last.
-    for path in sorted(needed, key=_expected_notebook_seconds, reverse=True):
-        notebook_runner.start(path)
+    for path, environment in sorted(needed, key=lambda run: _expected_notebook_seconds(run[0]), reverse=True):
+        notebook_runner.start(path, dict(environment))
 
 
 def _expected_notebook_seconds(path):

@@ -189,6 +189,7 @@ def run_setup_cell(monkeypatch, in_colab):
         monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     else:
         monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.delenv("GANLAB_INSTALL_FROM", raising=False)
     exec(lessons.setup_cell_source(), {})
     return calls
 
@@ -202,6 +203,17 @@ def test_setup_cell_pip_installs_the_course_repository_in_colab(monkeypatch):
     assert run_setup_cell(monkeypatch, in_colab=True) == [
         ([sys.executable, "-m", "pip", "install", "--quiet", "git+https://github.com/owner/course"], True)
     ]
+
+
+def test_setup_cell_installs_from_ganlab_install_from_anywhere(monkeypatch):
+    import subprocess
+
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda command, check: calls.append((command, check)))
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setenv("GANLAB_INSTALL_FROM", "/somewhere/ganlab-0.1.0-py3-none-any.whl")
+    exec(lessons.setup_cell_source(), {})
+    assert calls == [([sys.executable, "-m", "pip", "install", "--quiet", "/somewhere/ganlab-0.1.0-py3-none-any.whl"], True)]
 
 
 # ---------------------------------------------------------------------------
