@@ -16,15 +16,22 @@ augmenting both (and in G's step as well) leaves G's target the data itself.
 
 Policies (any of them, comma-separated, applied in this order):
 
-- ``color``: brightness + U(-0.5, 0.5), then contrast (x - mean) * U(0.5, 1.5) + mean
-  (the paper's saturation is left out: the course's images are grayscale).
-- ``translation``: shift by up to 1/8 of the size in each direction, filling with zeros.
-- ``cutout``: set a square of half the size, at a random place, to zero.
+- ``color``: brightness x + U(-0.5, 0.5); saturation (x - channel mean) * U(0, 2) + channel
+  mean (nothing changes on one-channel images, such as the course's); contrast
+  (x - image mean) * U(0.5, 1.5) + image mean. Three independent draws per image.
+- ``translation``: shift by up to 1/8 of the size in each direction (rows and columns
+  drawn apart), filling with zeros.
+- ``cutout``: set a square of half the size to zero. Its centre is drawn, per axis, from
+  ``[0, size + 1 - cut % 2)`` as in the official ``rand_cutout``, so that the square is
+  clipped at the last rows as often as at the first.
 
 Reference:
     Zhao, Liu, Lin, Zhu and Han, "Differentiable Augmentation for
-    Data-Efficient GAN Training", NeurIPS 2020 (section 3; the 32x32
-    BigGAN experiments use ``color,translation,cutout``).
+    Data-Efficient GAN Training", NeurIPS 2020 (section 3). Official code:
+    ``mit-han-lab/data-efficient-gans``, ``DiffAugment_tf.py`` and
+    ``DiffAugment_pytorch.py``; its 32x32 BigGAN scripts
+    (``DiffAugment-biggan-cifar/scripts``) use ``translation,cutout``, as the
+    course's BigGAN recipe does.
 """
 
 from __future__ import annotations
@@ -61,17 +68,32 @@ def diff_augment(images, policy, seed=None):
     Args:
         images: ``(N, H, W, C)`` floats (the course's images are in [-1, 1]).
         policy: a string such as ``"translation,cutout"``, or a tuple of names.
-        seed: an int or a ``keras.random.SeedGenerator`` (in a train step:
-            the model's own, so that training is reproducible).
+        seed: a ``keras.random.SeedGenerator`` (in a train step: the model's
+            own, so that training is reproducible), an int (eager use: a
+            generator is made from it, so that every draw differs and the same
+            int gives the same augmentation), or None (Keras' global seed).
 
     Returns:
         A tensor of the shape and dtype of ``images``, differentiable with
         respect to ``images``.
     """
     names = policy if isinstance(policy, tuple) else parse_policy(policy)
+    seed = _seed_generator(seed)  # one generator for every step of the policy
     for name in names:
         images = _AUGMENTATIONS[name](images, seed)
     return images
+
+
+def _seed_generator(seed):
+    """A ``SeedGenerator`` for an int seed; any other seed as it is.
+
+    Keras draws the same numbers from the same int on every call, so two draws
+    seeded by one int (the row and the column shift, brightness and contrast)
+    would come out identical; a generator advances between draws.
+    """
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return keras.random.SeedGenerator(seed)
+    return seed
 
 
 def _uniform(images, seed, low, high):
@@ -80,7 +102,10 @@ def _uniform(images, seed, low, high):
 
 
 def color(images, seed=None):
+    seed = _seed_generator(seed)
     images = images + _uniform(images, seed, -0.5, 0.5)  # brightness
+    channel_mean = ops.mean(images, axis=3, keepdims=True)
+    images = (images - channel_mean) * _uniform(images, seed, 0.0, 2.0) + channel_mean  # saturation
     mean = ops.mean(images, axis=(1, 2, 3), keepdims=True)
     return (images - mean) * _uniform(images, seed, 0.5, 1.5) + mean  # contrast
 
@@ -97,6 +122,7 @@ def _shift_matrices(batch, size, largest_shift, seed):
 
 
 def translation(images, seed=None):
+    seed = _seed_generator(seed)
     batch, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
     rows = ops.cast(_shift_matrices(batch, height, int(height * TRANSLATION_RATIO + 0.5), seed), images.dtype)
     columns = ops.cast(_shift_matrices(batch, width, int(width * TRANSLATION_RATIO + 0.5), seed), images.dtype)
@@ -105,12 +131,15 @@ def translation(images, seed=None):
 
 
 def cutout(images, seed=None):
+    seed = _seed_generator(seed)
     batch, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
 
     def outside_band(size):
         """(N, size): 1 outside a band of half the size centred at a random place, 0 inside."""
         band = int(size * CUTOUT_RATIO + 0.5)
-        centres = keras.random.randint((batch, 1), 0, size, seed=seed)  # [N, 1]
+        # The official range: with an even band the square [centre - band / 2, centre + band / 2)
+        # needs centres 0..size to be clipped as often at the end as at the start.
+        centres = keras.random.randint((batch, 1), 0, size + 1 - band % 2, seed=seed)  # [N, 1]
         start = centres - band // 2
         positions = ops.arange(size)[None, :]
         inside = ops.logical_and(positions >= start, positions < start + band)

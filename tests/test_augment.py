@@ -57,6 +57,58 @@ def test_cutout_zeroes_one_square_of_half_the_size_per_image():
         assert height <= 4 and width <= 4 and len(rows) == height * width
 
 
+def test_cutout_centres_reach_the_last_rows_as_often_as_the_first_as_in_the_official_code():
+    # The official rand_cutout draws the centre from [0, size + 1 - cut % 2): for size 8 and a
+    # cut of 4, from 0..8, so the square [centre - 2, centre + 2) is clipped to the first two rows
+    # (centre 0) exactly as often as to the last two (centre 8): 1 in 9 images each.
+    images = np.ones((4000, 8, 8, 1), "float32")
+
+    cut = numpy(augment.cutout(images, seed=keras.random.SeedGenerator(8)))
+
+    cut_rows = [tuple(np.nonzero((image == 0.0).any(axis=1))[0]) for image in cut[..., 0]]
+    cut_columns = [tuple(np.nonzero((image == 0.0).any(axis=0))[0]) for image in cut[..., 0]]
+    for cuts in (cut_rows, cut_columns):
+        first_two, last_two = cuts.count((0, 1)), cuts.count((6, 7))
+        assert abs(first_two / len(cuts) - 1 / 9) < 0.02 and abs(last_two / len(cuts) - 1 / 9) < 0.02
+        # Every row is cut in 4 of the 9 centres' squares, the edge rows in 3 of 9.
+        row_frequencies = np.array([sum(index in rows for rows in cuts) for index in range(8)]) / len(cuts)
+        np.testing.assert_allclose(row_frequencies, [3 / 9] + [4 / 9] * 6 + [3 / 9], atol=0.03)
+
+
+def test_translation_with_an_integer_seed_draws_the_row_and_column_shifts_apart():
+    images = one_bright_pixel(batch=64, size=32, row=16, column=16)
+
+    moved = numpy(augment.translation(images, seed=3))
+
+    shifts = np.array([np.argwhere(image == 1.0)[0] - 16 for image in moved[..., 0]])  # [N, 2]: row, column
+    assert np.abs(shifts).max() <= 4 and not np.array_equal(shifts[:, 0], shifts[:, 1])
+    assert abs(np.corrcoef(shifts[:, 0], shifts[:, 1])[0, 1]) < 0.5
+
+
+def test_color_with_an_integer_seed_draws_brightness_saturation_and_contrast_apart():
+    # Each image: a gray part g (equal in the three channels) and a colour part d * (1, -1, 0)
+    # with zero channel mean. Brightness adds b, saturation scales the colour part by s, contrast
+    # scales the deviation from the image mean by c: out = (g - mean g) * c + d * s * c * (1, -1, 0)
+    # + mean g + b. So c, s and b can be read back from each output.
+    random = np.random.default_rng(9)
+    gray = random.uniform(-0.5, 0.5, size=(64, 4, 4, 1))
+    colour = random.uniform(-0.5, 0.5, size=(64, 4, 4, 1)) * np.array([1.0, -1.0, 0.0])
+    images = (gray + colour).astype("float32")
+
+    changed = numpy(augment.color(images, seed=4)).astype("float64")
+
+    brightness = changed.mean(axis=(1, 2, 3)) - images.mean(axis=(1, 2, 3))
+    channel_mean = changed.mean(axis=-1, keepdims=True)
+    contrast = np.array([np.polyfit(g.ravel(), m.ravel(), 1)[0] for g, m in zip(gray, channel_mean)])
+    saturation = np.array([
+        np.polyfit(d.ravel(), (out - m).ravel(), 1)[0] for d, out, m in zip(colour, changed, channel_mean)
+    ]) / contrast
+    assert 0.5 <= contrast.min() and contrast.max() <= 1.5 and np.abs(brightness).max() <= 0.5 + 1e-5
+    assert 0.0 <= saturation.min() and saturation.max() <= 2.0 + 1e-4
+    for first, second in ((brightness, contrast), (brightness, saturation), (saturation, contrast)):
+        assert abs(np.corrcoef(first, second)[0, 1]) < 0.5  # one shared draw would give 1
+
+
 def test_color_shifts_brightness_and_scales_contrast_per_image():
     random = np.random.default_rng(3)
     images = random.uniform(-1, 1, size=(6, 4, 4, 1)).astype("float32")
