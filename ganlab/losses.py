@@ -186,6 +186,14 @@ def r1_penalty(discriminator, real_images, loss_scale=None):
     with the non-saturating loss; StyleGAN2 computes it only every k-th step,
     weighted by k ("lazy regularization"). The caller multiplies by gamma / 2.
 
+    How the course's ``ProgressiveGAN(loss="bce")`` differs from StyleGAN2's
+    lazy regularization (``stylegan2``, ``training_loop.py``): the weighted
+    penalty is added to the same step's D loss, one D update, where StyleGAN2
+    takes it as a separate minibatch and optimizer step and compensates Adam for
+    it (learning rate multiplied by ``k / (k + 1)``, Adam's betas raised to that
+    power); and k is 8
+    (the recipe's ``r1_interval``) where StyleGAN2 uses 16 for D.
+
     Args:
         discriminator: a callable from images to logits ``(N, 1)``.
         real_images: a batch ``(N, H, W, C)``.

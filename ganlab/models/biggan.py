@@ -36,6 +36,17 @@ kernel W stays as the optimizer left it, and every forward pass uses
 training only (``ganlab.layers.SpectralNorm`` says how this differs from
 ``keras.layers.SpectralNormalization``). The EMA generator's kernels are
 averages of raw kernels, normalized the same way when it samples.
+
+Where this differs from the official code:
+
+- Self-attention at 16x16 in both networks (``attention_resolution=16``): BigGAN-PyTorch's
+  CIFAR scripts (``scripts/launch_cifar_noema.sh``) and DiffAugment's
+  (``DiffAugment-biggan-cifar/scripts``) train 32x32 without attention
+  (``--G_attn 0 --D_attn 0``); BigGAN's ImageNet models have it at 64x64.
+  ``attention_resolution=None`` removes it.
+- ``shared_embedding=False``: each conditional batch norm's gain and bias come from a
+  spectrally normalized dense layer on the one-hot class; BigGAN-PyTorch's
+  ``G_shared=False`` uses a plain ``nn.Embedding`` there (no spectral norm).
 """
 
 from __future__ import annotations

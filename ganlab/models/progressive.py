@@ -34,6 +34,12 @@ the stable phase, the new block alone). As in the official code
   ``ProgressiveConfig(fused_resampling=False)`` runs the layers separately.
 
 Channel widths come from one formula, ``min(channel_base // resolution, channel_max)``.
+
+One difference from the official code: G's first dense layer (``dense_4x4``) has one
+bias per output unit (4 x 4 x C of them), where ``G_paper`` reshapes to 4x4 first and
+then adds one bias per channel (C of them). At the start both are zero and the
+images are the same; in training ours may learn a different offset at each of the 16
+positions.
 """
 
 from __future__ import annotations
