@@ -191,8 +191,8 @@ def r1_penalty(discriminator, real_images, loss_scale=None):
     penalty is added to the same step's D loss, one D update, where StyleGAN2
     takes it as a separate minibatch and optimizer step and compensates Adam for
     it (learning rate multiplied by ``k / (k + 1)``, Adam's betas raised to that
-    power); and k is 8
-    (the recipe's ``r1_interval``) where StyleGAN2 uses 16 for D.
+    power); and k is 8 (the recipe's ``r1_interval``) where StyleGAN2 uses 16
+    for D.
 
     Args:
         discriminator: a callable from images to logits ``(N, 1)``.
