@@ -437,11 +437,13 @@ def test_regularized_weights_check_reports_an_unwritten_exercise():
 
 def test_truncated_normal_check_passes_the_library_function_and_reports_it(capsys):
     assert_passes(checks.check_truncated_normal(sampling.truncated_normal))
-    assert "✓ truncated_normal: all 4 checks passed." in capsys.readouterr().out
+    assert "✓ truncated_normal: all 5 checks passed." in capsys.readouterr().out
 
 
 def test_truncated_normal_check_passes_scipy_truncnorm_at_the_threshold():
     def with_scipy(shape, truncation, seed=None):
+        if truncation is None:
+            return scipy.stats.norm().rvs(shape, random_state=seed).astype("float32")
         return scipy.stats.truncnorm(-truncation, truncation).rvs(shape, random_state=seed).astype("float32")
 
     assert_passes(checks.check_truncated_normal(with_scipy, verbose=False))
@@ -480,6 +482,23 @@ def test_truncated_normal_check_names_the_seed_not_used():
         return sampling.truncated_normal(shape, truncation, seed=None)
 
     assert_fails_saying(checks.check_truncated_normal(unseeded, verbose=False), "the seed is not used")
+
+
+def test_truncated_normal_check_names_truncation_none_not_handled():
+    def no_none(shape, truncation, seed=None):
+        random = np.random.default_rng(seed)
+        values = random.standard_normal(shape)
+        outside = np.abs(values) > truncation  # a TypeError for None
+        while outside.any():
+            values[outside] = random.standard_normal(outside.sum())
+            outside = np.abs(values) > truncation
+        return values.astype("float32")
+
+    def none_as_one(shape, truncation, seed=None):
+        return sampling.truncated_normal(shape, 1.0 if truncation is None else truncation, seed=seed)
+
+    assert_fails_saying(checks.check_truncated_normal(no_none, verbose=False), "truncation=None means no truncation")
+    assert_fails_saying(checks.check_truncated_normal(none_as_one, verbose=False), "None means no truncation")
 
 
 def test_truncated_normal_check_names_a_fixed_seed():

@@ -647,7 +647,8 @@ def check_truncated_normal(truncated_normal, verbose=True):
     (a normal sample scaled by the truncation, or the TF Hub demo's
     ``truncnorm(-2, 2) * truncation``), clipping instead of resampling,
     another distribution than the bell shape cut at the threshold, the seed
-    not used.
+    not used, ``truncation=None`` (no truncation: plain N(0, 1) values) not
+    handled.
     """
 
     def body(truncated_normal, report):
@@ -720,5 +721,23 @@ def check_truncated_normal(truncated_normal, verbose=True):
                 "seed=7 and seed=8 gave the same values: the seed is ignored (a fixed seed inside?).", seed_hint
             )
         report.ok("the same seed gives the same values, another seed other values.")
+
+        none_hint = (
+            "truncation=None means no truncation: draw values = random.standard_normal(shape) and resample only "
+            "when truncation is not None."
+        )
+        try:
+            plain = _sample(truncated_normal, (2000, 4), None, 2, "truncated_normal")
+        except TypeError as error:
+            raise Mistake(f"truncated_normal((2000, 4), None) raised TypeError: {error}", none_hint) from None
+        plain = plain.astype(np.float64)
+        if abs(plain.std() - 1.0) > 0.05 or float(np.abs(plain).max()) < 2.5:
+            raise Mistake(
+                f"with truncation=None your 8,000 values have standard deviation {plain.std():.3f} and reach "
+                f"{np.abs(plain).max():.3g}; None means no truncation: plain N(0, 1) values (standard deviation 1, "
+                "some beyond 2.5).",
+                none_hint,
+            )
+        report.ok("truncation=None gives plain N(0, 1) values: no truncation.")
 
     return run_check("truncated_normal", truncated_normal, body, verbose)

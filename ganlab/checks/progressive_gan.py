@@ -139,21 +139,21 @@ def _minibatch_stddev_numpy(
     group = min(group_size, batch)
     members = batch // group
     if strided:
-        y = x.reshape(group, members, height, width, channels)  # [G, M, H, W, C]: image n in group n mod M
+        y = x.reshape(group, members, height, width, channels)  # [M, N/M, H, W, C]: image n in group n mod (N/M)
     else:
         y = x.reshape(members, group, height, width, channels).transpose(1, 0, 2, 3, 4)  # consecutive groups
     if subtract_mean:
         y = y - y.mean(axis=0, keepdims=True)
-    y = np.square(y).mean(axis=0)  # [M, H, W, C]
+    y = np.square(y).mean(axis=0)  # [N/M, H, W, C]
     if not variance:
         y = np.sqrt(y + EPSILON)
     if per_channel:
-        y = y.mean(axis=(1, 2), keepdims=True)  # [M, 1, 1, C]
+        y = y.mean(axis=(1, 2), keepdims=True)  # [N/M, 1, 1, C]
         extra = np.tile(y, (group, height, width, 1)) if strided else np.repeat(y, group, axis=0)
         extra = np.broadcast_to(extra, (batch, height, width, channels))
     else:
-        y = y.mean(axis=(1, 2, 3))  # [M]
-        # Image n gets the value of its group: n mod M (strided), or n // G (consecutive, or tiled=False).
+        y = y.mean(axis=(1, 2, 3))  # [N/M]
+        # Image n gets the value of its group: n mod (N/M) (strided), or n // M (consecutive, or tiled=False).
         values = np.tile(y, group) if strided and tiled else np.repeat(y, group)
         extra = np.broadcast_to(values[:, None, None, None], (batch, height, width, 1))
     return np.concatenate([x, extra], axis=-1)
@@ -178,7 +178,7 @@ def check_minibatch_stddev(minibatch_stddev, verbose=True):
                 raise Mistake(
                     "you appended one map per channel (shape (8, 2, 2, 6)); the paper appends one feature map "
                     "(8, 2, 2, 4), the statistic averaged over the channels and the pixels.",
-                    "after the std over the group, ops.mean over axes (1, 2, 3) of the [M, H, W, C] tensor.",
+                    "after the std over the group, ops.mean over axes (1, 2, 3) of the [N/M, H, W, C] tensor.",
                 )
             raise Mistake(
                 f"for x of shape (8, 2, 2, 3) the output should be (8, 2, 2, 4), the input with one more "
@@ -196,8 +196,8 @@ def check_minibatch_stddev(minibatch_stddev, verbose=True):
             right,
             [
                 (_minibatch_stddev_numpy(x, strided=False),
-                 "your groups are consecutive images (0-3 and 4-7); the official reshape [G, N/G, ...] puts "
-                 "image n in group n mod (N/G): images 0, 2, 4, 6 form one group",
+                 "your groups are consecutive images (0-3 and 4-7); the official reshape [M, N/M, ...] puts "
+                 "image n in group n mod (N/M): images 0, 2, 4, 6 form one group",
                  "ops.reshape(x, (group, batch // group, H, W, C)) with the group axis FIRST, statistic over "
                  "axis 0, then ops.tile(y, (group, H, W, 1))."),
                 (_minibatch_stddev_numpy(x, variance=True),
@@ -208,15 +208,15 @@ def check_minibatch_stddev(minibatch_stddev, verbose=True):
                  "y = y - ops.mean(y, axis=0, keepdims=True) before squaring."),
                 (_minibatch_stddev_numpy(x, tiled=False),
                  "your groups are right but the values go back to the wrong images: image n must get the value "
-                 "of group n mod (N/G)",
-                 "ops.tile(y, (group, H, W, 1)) repeats the (N/G) values in order, G times; ops.repeat would "
+                 "of group n mod (N/M)",
+                 "ops.tile(y, (group, H, W, 1)) repeats the N/M values in order, M times; ops.repeat would "
                  "give consecutive images the same value."),
             ],
             "the extra feature map of an (8, 2, 2, 3) batch, group size 4",
-            "reshape to (G, N/G, H, W, C); subtract the mean over axis 0; sqrt(mean of squares + 1e-8) over "
+            "reshape to (M, N/M, H, W, C) with M = min(group_size, N); subtract the mean over axis 0; sqrt(mean of squares + 1e-8) over "
             "axis 0; mean over the remaining H, W, C axes; tile back to (N, H, W, 1).",
         )
-        report.ok("strided groups (image n in group n mod N/G), group mean subtracted, standard deviation.")
+        report.ok("strided groups (image n in group n mod N/M), group mean subtracted, standard deviation.")
         report.ok("averaged over channels and pixels, and tiled back so each image gets its group's value.")
 
         small = _random((2, 2, 2, 3), seed=4)
