@@ -303,17 +303,26 @@ def check_train_with_checkpoints(train_with_checkpoints, verbose=True):
                     "resumed at step 5 and asked for total_steps=7, it trained 7 more steps (to step 12).",
                     "total_steps is where training ends: train only total_steps - gan.step more steps.",
                 )
+            if step == 5:
+                raise Mistake(
+                    "resumed at step 5 and asked for total_steps=7, the GAN trained no step. With initial_epoch "
+                    "set, fit's epochs is the number of the LAST round, not how many rounds to run: "
+                    "fit(initial_epoch=2, epochs=1) runs nothing.",
+                    "epochs=initial_epoch + math.ceil((total_steps - step) / steps_per_round).",
+                )
             if step != 7:
                 raise Mistake(
                     f"resumed at step 5 and asked for total_steps=7, the GAN reached step {step}.",
-                    "train total_steps - gan.step more steps, stopping with TrainingLimits.",
+                    "train total_steps - gan.step more steps, stopping with TrainingLimits; fit's epochs is the "
+                    "number of the last round: initial_epoch + the rounds to run.",
                 )
             report.ok("a new GAN given the folder restores the checkpoint and continues from step 5 to 7.")
             if rounds.epochs and rounds.epochs[0] != 2:
                 raise Mistake(
                     f"the resumed run counts its rounds from {rounds.epochs[0]}; after 5 steps in rounds of 2 "
                     "it is in round 2 (counting from 0).",
-                    "pass initial_epoch=gan.step // steps_per_round to fit, and epochs=initial_epoch + rounds.",
+                    "pass initial_epoch=gan.step // steps_per_round to fit, and epochs=initial_epoch + rounds "
+                    "(epochs is the number of the last round, not a count).",
                 )
             report.ok("the resumed run's rounds continue the count (initial_epoch).")
 
