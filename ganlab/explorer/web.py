@@ -300,16 +300,18 @@ def build_app(gan, dataset_name, model_name="", directory=None):
 
     def slider(label, value_range, value, info=None):
         low, high = value_range
-        return Slider(low, high, value=value, step=1, precision=0, label=label, info=info)
+        # elem_id: the label's words joined by "-", for the browser test and the page's style.
+        return Slider(low, high, value=value, step=1, precision=0, label=label, info=info,
+                      elem_id=label.replace(" ", "-"))
 
-    def truncation_controls():
+    def truncation_controls(form):
         low, high = TRUNCATION_RANGE
         truncation = Slider(
             low, high, value=1.0, step=TRUNCATION_STEP, precision=2, label="truncation",
-            info="smaller: each image closer to its class's typical look, less variety",
+            info="smaller: each image closer to its class's typical look, less variety", elem_id=f"{form}-truncation",
         )
         kind = gr.Radio(
-            list(TRUNCATION_KINDS), value="resample", label="truncation kind",
+            list(TRUNCATION_KINDS), value="resample", label="truncation kind", elem_id=f"{form}-truncation-kind",
             info="resample: every |z| <= t (the paper); scaled: z = t * truncnorm(-2, 2) (the TF Hub demo)",
         )
         return truncation, kind
@@ -328,7 +330,7 @@ def build_app(gan, dataset_name, model_name="", directory=None):
             number_of_samples = slider("number of samples", NUMBER_OF_SAMPLES_RANGE, 10)
             noise_seed = slider("noise seed", NOISE_SEED_RANGE, 0, info="the same seed draws the same z")
         with gr.Row():
-            truncation, truncation_kind = truncation_controls()
+            truncation, truncation_kind = truncation_controls("samples")
         samples_caption = gr.Markdown(first_samples[1], elem_id="samples-caption")
         samples_picture = gr.Image(
             first_samples[0], type="filepath", format="png", label="samples", buttons=["download"],
@@ -345,8 +347,10 @@ def build_app(gan, dataset_name, model_name="", directory=None):
 
         gr.Markdown("## Interpolation between two categories")
         with gr.Row():
-            category_a = gr.Dropdown(options, value=options[0], label="category A", allow_custom_value=True)
-            category_b = gr.Dropdown(options, value=options[1], label="category B", allow_custom_value=True)
+            category_a = gr.Dropdown(options, value=options[0], label="category A", allow_custom_value=True,
+                                     elem_id="category-A")
+            category_b = gr.Dropdown(options, value=options[1], label="category B", allow_custom_value=True,
+                                     elem_id="category-B")
             noise_seed_a = slider("noise seed A", NOISE_SEED_RANGE, 0)
             noise_seed_b = slider("noise seed B", NOISE_SEED_RANGE, 0, info="equal seeds: only the class changes")
         with gr.Row():
@@ -355,7 +359,7 @@ def build_app(gan, dataset_name, model_name="", directory=None):
             method = gr.Radio(list(INTERPOLATION_METHODS), value="linear", label="z path",
                               info="linear: a straight line; slerp: along a great circle")
         with gr.Row():
-            interpolation_truncation, interpolation_truncation_kind = truncation_controls()
+            interpolation_truncation, interpolation_truncation_kind = truncation_controls("interpolation")
         interpolation_caption_line = gr.Markdown(first_interpolation[2], elem_id="interpolation-caption")
         with gr.Row():
             interpolation_picture = gr.Image(
