@@ -331,7 +331,7 @@ def build_app(gan, dataset_name, model_name="", directory=None):
             noise_seed = slider("noise seed", NOISE_SEED_RANGE, 0, info="the same seed draws the same z")
         with gr.Row():
             truncation, truncation_kind = truncation_controls("samples")
-        samples_caption = gr.Markdown(first_samples[1], elem_id="samples-caption")
+        samples_caption = gr.Textbox(first_samples[1], label="shown", interactive=False, elem_id="samples-caption")
         samples_picture = gr.Image(
             first_samples[0], type="filepath", format="png", label="samples", buttons=["download"],
             elem_id="samples-picture", elem_classes="ganlab-picture", interactive=False,
@@ -360,7 +360,8 @@ def build_app(gan, dataset_name, model_name="", directory=None):
                               info="linear: a straight line; slerp: along a great circle")
         with gr.Row():
             interpolation_truncation, interpolation_truncation_kind = truncation_controls("interpolation")
-        interpolation_caption_line = gr.Markdown(first_interpolation[2], elem_id="interpolation-caption")
+        interpolation_caption_line = gr.Textbox(first_interpolation[2], label="shown", interactive=False,
+                                                elem_id="interpolation-caption")
         with gr.Row():
             interpolation_picture = gr.Image(
                 first_interpolation[0], type="filepath", format="png", label="interpolation grid (A left, B right)",
