@@ -24,6 +24,12 @@ otherwise; Gradio's analytics (usage reports and its version check) are off;
 the theme uses the system's fonts (Gradio's themes can load Google Fonts); no
 page asset comes from a CDN. Gradio is an optional extra: ``pip install
 "ganlab[app]"``.
+
+Why Gradio (docs/training.md says more): one server process for every visitor
+(Voila would start a Jupyter kernel, and TensorFlow, per visitor), page events
+that are plain calls of the explorer's functions, a queue in front of the one
+model, and a Python client (``gradio_client``) that drives the page as the
+browser does, with which the tests compare its pixels with the notebook's.
 """
 
 from __future__ import annotations
