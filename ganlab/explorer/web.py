@@ -238,9 +238,10 @@ def build_app(gan, dataset_name, model_name="", directory=None):
     """The Gradio page of the two forms for ``gan``; launch it with ``launch``.
 
     The first pictures are drawn here, so that the page opens with them.
-    Each control redraws its form when it changes (a slider when released or
-    typed into). Sampling is serialized by a lock: the model serves one
-    request at a time, and a burst of requests waits in Gradio's queue.
+    Each control redraws its form when its value changes; while a slider
+    is dragged, only its latest value waits for the drawing in progress
+    (``trigger_mode="always_last"``). Drawing is serialized by a lock: the
+    model serves one request at a time, and a burst waits in Gradio's queue.
 
     Args:
         gan: a class-conditional ``ganlab.conditional.BigGAN``.
