@@ -12,6 +12,7 @@ import socket
 import sys
 import types
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,6 +157,13 @@ def test_a_bad_value_typed_on_the_page_is_answered_on_the_page_in_one_line(page,
 
     assert message in str(error.value)
     assert "\n" not in str(error.value) and "Traceback" not in str(error.value)
+
+
+def test_the_page_leaves_no_file_beside_the_library(page):
+    from ganlab.explorer import web
+
+    # Gradio writes a .pyi stub beside the module of any subclass of its components.
+    assert not Path(web.__file__).with_suffix(".pyi").exists()
 
 
 def test_a_bad_interpolation_value_is_answered_naming_the_control(page):

@@ -51,7 +51,7 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """``(url, seconds from start to a served page)`` of ``ganlab explore biggan-fashion-mnist``, run as a command."""
+    """``(url, seconds from start to a served page, its log)`` of ``ganlab explore biggan-fashion-mnist``, as a command."""
     pytest.importorskip("gradio", reason="ganlab explore needs the optional extra 'app' (pip install -e '.[app]')")
     pytest.importorskip("selenium", reason="the browser test needs selenium (pip install -e '.[test]')")
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
@@ -64,7 +64,7 @@ def server(tmp_path_factory):
     started = time.perf_counter()
     process = subprocess.Popen(
         ganlab_command() + ["explore", "biggan-fashion-mnist", "--port", str(port)], cwd=folder, stdout=log,
-        stderr=subprocess.STDOUT, env=fast_offline_environment(folder),
+        stderr=subprocess.STDOUT, env={**fast_offline_environment(folder), "PYTHONUNBUFFERED": "1"},
     )
     try:
         while True:
@@ -77,7 +77,7 @@ def server(tmp_path_factory):
                 break
             except OSError:
                 time.sleep(0.2)
-        yield url, time.perf_counter() - started
+        yield url, time.perf_counter() - started, folder / "server.log"
     finally:
         process.terminate()
         try:
@@ -170,7 +170,7 @@ def toasts(driver):
 def test_the_page_in_a_browser_draws_redraws_answers_bad_input_and_stays_on_this_machine(server, browser, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    url, startup_seconds = server
+    url, startup_seconds, server_log = server
     request_urls(browser)  # what the browser requested before the page (its own start page) is left out
     opened = time.perf_counter()
     browser.get(url)
@@ -213,6 +213,8 @@ def test_the_page_in_a_browser_draws_redraws_answers_bad_input_and_stays_on_this
     type_into(browser, "category", "hat")
     WebDriverWait(browser, 30).until(lambda driver: any("category='hat'" in text for text in toasts(driver)))
     assert "Traceback" not in browser.page_source
+    terminal = server_log.read_text()
+    assert "ganlab explore: biggan-fashion-mnist" in terminal and "Traceback" not in terminal
     assert loaded_picture(browser, "samples-picture") == source
 
     urls = request_urls(browser)

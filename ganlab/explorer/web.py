@@ -292,28 +292,32 @@ def build_app(gan, dataset_name, model_name="", directory=None):
     first_samples = samples_event(options[0], 10, 1.0, 0, "resample")
     first_interpolation = interpolation_event(options[0], options[1], 2, 8, 1.0, 0, 0, "linear", "resample")
 
-    class Slider(gr.Slider):
+    def slider_without_range_check(*arguments, **options):
         """Gradio's slider, its range checked by the explorer's functions, which name the control in their message.
 
-        (Gradio's own check answers the page as well, but also prints a
-        traceback in the server's terminal for each value typed out of range.)
+        Gradio's own check answers the page too, but also prints a traceback in
+        the server's terminal for each value typed out of range. (Replaced on
+        the instance: a subclass of a Gradio component makes Gradio write a
+        ``.pyi`` file beside this module.)
         """
+        control = gr.Slider(*arguments, **options)
 
-        is_template = True  # drawn by Gradio's own slider
-
-        def preprocess(self, payload):
+        def preprocess(payload):
             number = isinstance(payload, (int, float)) and not isinstance(payload, bool)
-            return gr.Number.round_to_precision(payload, self.precision) if number else payload
+            return gr.Number.round_to_precision(payload, control.precision) if number else payload
+
+        control.preprocess = preprocess
+        return control
 
     def slider(label, value_range, value, info=None):
         low, high = value_range
         # elem_id: the label's words joined by "-", for the browser test and the page's style.
-        return Slider(low, high, value=value, step=1, precision=0, label=label, info=info,
+        return slider_without_range_check(low, high, value=value, step=1, precision=0, label=label, info=info,
                       elem_id=label.replace(" ", "-"))
 
     def truncation_controls(form):
         low, high = TRUNCATION_RANGE
-        truncation = Slider(
+        truncation = slider_without_range_check(
             low, high, value=1.0, step=TRUNCATION_STEP, precision=2, label="truncation",
             info="smaller: each image closer to its class's typical look, less variety", elem_id=f"{form}-truncation",
         )
