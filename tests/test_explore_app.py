@@ -142,7 +142,8 @@ def test_the_page_opens_with_samples_and_an_interpolation_already_drawn(page):
     [
         (("hat", 6, 0.5, 3, "resample"), "category='hat'"),
         (("12", 6, 0.5, 3, "resample"), "0) 0, 1) 1,"),
-        (("7", 25, 0.5, 3, "resample"), "number_of_samples must be an integer from 1 to 20. Received: number_of_samples=25"),
+        (("7", 25, 0.5, 3, "resample"),
+         "number_of_samples must be an integer from 1 to 20. Received: number_of_samples=25"),
         (("7", 0, 0.5, 3, "resample"), "number_of_samples=0"),
         (("7", 6, 3.0, 3, "resample"), "truncation must be a number from 0.02 to 2. Received: truncation=3.0"),
         (("7", 6, 0.5, 101, "resample"), "noise_seed=101"),

@@ -51,7 +51,7 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """``(url, seconds from start to a served page, its log)`` of ``ganlab explore biggan-fashion-mnist``, as a command."""
+    """``(url, seconds from start to a served page, its log)`` of the command ``ganlab explore biggan-fashion-mnist``."""
     pytest.importorskip("gradio", reason="ganlab explore needs the optional extra 'app' (pip install -e '.[app]')")
     pytest.importorskip("selenium", reason="the browser test needs selenium (pip install -e '.[test]')")
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
@@ -69,7 +69,8 @@ def server(tmp_path_factory):
     try:
         while True:
             if process.poll() is not None:
-                pytest.fail(f"ganlab explore ended with status {process.returncode}: {(folder / 'server.log').read_text()}")
+                log.flush()
+                pytest.fail(f"ganlab explore ended ({process.returncode}): {(folder / 'server.log').read_text()}")
             if time.perf_counter() - started > 120:
                 pytest.fail("ganlab explore served no page within 120 s")
             try:

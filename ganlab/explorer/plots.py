@@ -63,7 +63,8 @@ def show_interpolation(images, title=None, path=None, scale=3):
     Returns:
         The matplotlib figure (saved as PNG at ``path`` when given).
     """
-    return _grid_figure(interpolation_grid(images), title or "from category A (left) to category B (right)", path, scale)
+    title = title or "from category A (left) to category B (right)"
+    return _grid_figure(interpolation_grid(images), title, path, scale)
 
 
 def save_interpolation_gif(images, path, seconds_per_frame=0.3, scale=3, back_and_forth=False):
