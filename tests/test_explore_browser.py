@@ -69,7 +69,6 @@ def server(tmp_path_factory):
     try:
         while True:
             if process.poll() is not None:
-                log.flush()
                 pytest.fail(f"ganlab explore ended ({process.returncode}): {(folder / 'server.log').read_text()}")
             if time.perf_counter() - started > 120:
                 pytest.fail("ganlab explore served no page within 120 s")
