@@ -114,14 +114,23 @@ def loaded_picture(driver, element_id):
     )
 
 
-def wait_for_new_picture(driver, element_id, old_source, timeout=60):
-    """Waits until the picture's ``src`` differs from ``old_source`` and is drawn; returns it."""
+def caption(driver, form):
+    """The line saying what the form shows."""
+    return driver.find_element("css selector", f"#{form}-caption textarea").get_attribute("value")
+
+
+def wait_for_new_picture(driver, form, old_source, expected_caption, timeout=60):
+    """Waits until the form's caption holds ``expected_caption`` and its new picture is drawn; returns its ``src``.
+
+    Typing "25" sends "2" first: only the caption tells the last drawing from one in between.
+    """
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(driver, timeout, poll_frequency=0.05).until(
-        lambda driver: (loaded_picture(driver, element_id) or old_source) != old_source
+        lambda driver: expected_caption in caption(driver, form)
+        and (loaded_picture(driver, f"{form}-picture") or old_source) != old_source
     )
-    return loaded_picture(driver, element_id)
+    return loaded_picture(driver, f"{form}-picture")
 
 
 def screenshot_pixels(driver, element_id):
@@ -143,12 +152,13 @@ def type_into(driver, element_id, text):
     box.send_keys(Keys.TAB)
 
 
-def change_and_time(driver, control_id, text, picture_id):
+def change_and_time(driver, control_id, text, form, expected_caption):
     """Types into a control; returns (seconds until the new picture was drawn, the picture before, after)."""
+    picture_id = f"{form}-picture"
     before_source, before = loaded_picture(driver, picture_id), screenshot_pixels(driver, picture_id)
     started = time.perf_counter()
     type_into(driver, control_id, text)
-    wait_for_new_picture(driver, picture_id, before_source)
+    wait_for_new_picture(driver, form, before_source, expected_caption)
     return time.perf_counter() - started, before, screenshot_pixels(driver, picture_id)
 
 
@@ -180,17 +190,22 @@ def test_the_page_in_a_browser_draws_redraws_answers_bad_input_and_stays_on_this
     assert first.std() > 10, "the first samples are blank on the screen"
 
     redraw_seconds = {}
-    for control, text in (("samples-truncation", "0.3"), ("noise-seed", "42"), ("number-of-samples", "5")):
-        redraw_seconds[control], before, after = change_and_time(browser, control, text, "samples-picture")
+    # Each value typed is valid at every keystroke ("1", "1.", "1.5"): no message in between on the screenshot.
+    changes = (
+        ("samples-truncation", "1.5", "truncation 1.50"),
+        ("noise-seed", "42", "noise seed 42"),
+        ("number-of-samples", "5", "5 samples of"),
+    )
+    for control, text, expected_caption in changes:
+        redraw_seconds[control], before, after = change_and_time(browser, control, text, "samples", expected_caption)
         if before.shape == after.shape:
             assert np.abs(after - before).mean() > 2.0, f"moving {control} left the images on the screen unchanged"
     assert after.shape[1] < first.shape[1], "5 samples are drawn narrower than the first 10"
-    caption = browser.find_element("css selector", "#samples-caption textarea").get_attribute("value")
-    assert caption == "5 samples of 0) T-shirt/top, truncation 0.30 (resample), noise seed 42"
+    assert caption(browser, "samples") == "5 samples of 0) T-shirt/top, truncation 1.50 (resample), noise seed 42"
 
-    # One interpolation: more steps redraw the grid and the GIF.
+    # One interpolation: fewer steps redraw the grid and the GIF.
     redraw_seconds["steps (interpolation)"], before, after = change_and_time(
-        browser, "steps", "5", "interpolation-picture"
+        browser, "steps", "5", "interpolation", "2 x 5 steps"
     )
     assert after.shape[1] < before.shape[1], "5 steps are drawn narrower than the first 8"
     assert loaded_picture(browser, "interpolation-animation").split("?")[0].endswith(".gif")
@@ -207,9 +222,7 @@ def test_the_page_in_a_browser_draws_redraws_answers_bad_input_and_stays_on_this
     # clients, is tested in test_explore_app.py); an unknown class is answered in one line, the picture stays.
     source = loaded_picture(browser, "samples-picture")
     type_into(browser, "number-of-samples", "25")
-    source = wait_for_new_picture(browser, "samples-picture", source)
-    caption = browser.find_element("css selector", "#samples-caption textarea").get_attribute("value")
-    assert caption.startswith("20 samples of 0) T-shirt/top")
+    source = wait_for_new_picture(browser, "samples", source, "20 samples of 0) T-shirt/top")
     type_into(browser, "category", "hat")
     WebDriverWait(browser, 30).until(lambda driver: any("category='hat'" in text for text in toasts(driver)))
     assert "Traceback" not in browser.page_source
