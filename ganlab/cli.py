@@ -248,6 +248,7 @@ def build_parser():
     grade.add_argument("--exercise-timeout", type=float, default=60, help="seconds for the hidden tests of one "
                        "exercise (default: 60)")
     grade.add_argument("--exercise-memory", type=float, default=2, help="GiB per exercise's tests (default: 2)")
+    _add_explore_parser(subcommands)
     return parser
 
 
@@ -270,6 +271,8 @@ def main(argv=None):
             return _evaluate(arguments, argv)
         if arguments.command == "grade":
             return _grade(arguments)
+        if arguments.command == "explore":
+            return _explore(arguments)
     except (ValueError, FileNotFoundError) as error:
         # Bad input (a wrong value, a missing file): one clear line, exit status 2
         # like argparse's own errors, without a traceback.
@@ -519,5 +522,37 @@ def _evaluate(arguments, argv):
     return 0
 
 
+def _add_explore_parser(subcommands):
+    explore = subcommands.add_parser(
+        "explore", help="the BigGAN demo as a local web page: samples of a class, interpolations between two",
+        description=(
+            "Serve the TF Hub BigGAN demo's two forms for MODEL as a web page on this machine: samples of one "
+            "category (number, truncation, noise seed) and an interpolation between two categories (a grid and "
+            "an animated GIF), each with its PNG and NPZ to download. Needs the optional extra: "
+            "pip install \"ganlab[app]\" (Gradio). Nothing is fetched from the internet."
+        ),
+        epilog="examples: ganlab explore; ganlab explore biggan-mnist --port 8000; ganlab explore runs/biggan",
+    )
+    explore.add_argument(
+        "model", nargs="?", default="biggan-fashion-mnist", metavar="MODEL",
+        help="a BigGAN run folder, or biggan-mnist / biggan-fashion-mnist (default: biggan-fashion-mnist)",
+    )
+    explore.add_argument("--port", type=int, default=7860, help="the port to serve on (default: 7860)")
+    explore.add_argument(
+        "--host", default="127.0.0.1",
+        help="the address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 shows the page to the "
+        "whole network)",
+    )
+
+
+def _explore(arguments):
+    if not 1 <= arguments.port <= 65535:
+        raise ValueError(f"--port must be a port number from 1 to 65535. Received: {arguments.port}")
+    from ganlab.explorer import web
+
+    return web.serve(arguments.model, host=arguments.host, port=arguments.port)
+
+
 if __name__ == "__main__":
     sys.exit(main())
+
