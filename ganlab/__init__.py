@@ -2,14 +2,20 @@
 
 Read it module by module, one concept per file:
 
-- ``ganlab.data``: MNIST / Fashion-MNIST, offline first, as float32 in [-1, 1].
+- ``ganlab.data``: MNIST / Fashion-MNIST, offline first, as float32 in [-1, 1]
+  (``ganlab.dataset_tool``: the maintainers' tool that writes the shipped subset).
 - ``ganlab.losses``: adversarial losses on logits (BCE, hinge, Wasserstein, penalties).
-- ``ganlab.models``: generator and discriminator builders (vanilla MLP, DCGAN).
+- ``ganlab.models``: one folder per model, ``ganlab/models/<model>/`` (vanilla, dcgan,
+  progressive, biggan): its networks, its GAN class where the train step differs,
+  and its declaration (GAN class, builders, recipes in three budgets).
+- ``ganlab.registry``: the models ganlab trains, each declared once (``register_model`` adds one).
 - ``ganlab.layers``: Keras layers, one per file (pixel norm, minibatch stddev, equalized layers, fade-in).
-- ``ganlab.training``: the ``GAN`` keras.Model, checkpoints and resume.
-- ``ganlab.growing``: progressive growing: the schedule, the GAN that grows, its callback.
-- ``ganlab.conditional``: BigGAN's class-conditional GAN (hinge loss, orthogonal
-  regularization, EMA with standing statistics, sampling by class).
+- ``ganlab.training``: the ``GAN`` keras.Model: its train step and the run protocol.
+- ``ganlab.checkpoints``: checkpoints and resume (safe replacement, integrity checks).
+- ``ganlab.models.progressive.gan``: progressive growing: the schedule, the GAN that grows,
+  its callback (also importable as ``ganlab.growing``).
+- ``ganlab.models.biggan.gan``: BigGAN's class-conditional GAN (hinge loss, orthogonal
+  regularization, EMA with standing statistics, sampling by class; also ``ganlab.conditional``).
 - ``ganlab.regularizers``: BigGAN's orthogonal regularization.
 - ``ganlab.sampling``: truncated normal latents (the truncation trick), interpolation.
 - ``ganlab.shipped``: the trained BigGANs shipped in ``ganlab/assets``; loading a model by name or run.
@@ -23,8 +29,12 @@ Read it module by module, one concept per file:
 - ``ganlab.distribute``: training on several devices (``tf.distribute.MirroredStrategy``).
 - ``ganlab.viz``: image grids, curves, GIFs.
 - ``ganlab.classifier``: the small domain classifier that replaces Inception here.
-- ``ganlab.metrics``: FID, Inception-style score, KID, precision/recall, class accuracy.
+- ``ganlab.metrics``: lesson 03's maths on features: FID, Inception-style score, KID,
+  precision/recall, class accuracy.
+- ``ganlab.evaluation``: those metrics on images, sample files and runs (the classifier,
+  caching, ``ganlab evaluate``'s files, formatting).
 - ``ganlab.checks``: the exercise checks of the notebooks.
+- ``ganlab.grading``: instructor grading of submitted notebooks (``ganlab grade``).
 - ``ganlab.lessons``: builds the student notebooks from the solutions.
 
 Submodules are imported lazily, so ``import ganlab`` is quick and does not start
@@ -43,13 +53,17 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "callbacks",
+    "checkpoints",
     "checks",
     "choices",
     "classifier",
     "conditional",
     "data",
+    "dataset_tool",
     "distribute",
+    "evaluation",
     "explorer",
+    "grading",
     "growing",
     "layers",
     "lessons",
@@ -58,6 +72,7 @@ _SUBMODULES = (
     "models",
     "precision",
     "recipes",
+    "registry",
     "regularizers",
     "runs",
     "sampling",

@@ -10,7 +10,9 @@ The same code runs everywhere; only these numbers change:
     Longer schedules, wider networks.
 
 ``budget()`` reads the environment; ``get_recipe(model, budget)`` returns the
-recipe, which ``ganlab train`` and the notebooks both use.
+recipe, which ``ganlab train`` and the notebooks both use. Each model's recipes
+are in its declaration, ``ganlab/models/<model>/__init__.py`` (``ganlab.registry``);
+the measurements that chose them are in docs/results.md, one section per model.
 """
 
 from __future__ import annotations
@@ -19,10 +21,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from ganlab.choices import BUDGETS, CONDITIONAL_MODELS, MODELS  # noqa: F401 (re-exported)
-from ganlab.growing import GrowthSchedule
-from ganlab.models import BigGANConfig, DCGANConfig, ProgressiveConfig, VanillaConfig
-from ganlab.models.config import with_tuples
+from ganlab import registry
+from ganlab.choices import BUDGETS, MODELS  # noqa: F401 (re-exported)
 
 
 def budget():
@@ -40,9 +40,10 @@ class Recipe:
     """Everything that decides a training run except the seed and the output folder.
 
     Attributes:
-        model: ``"vanilla"``, ``"dcgan"`` or ``"progressive"``.
+        model: a name of ``MODELS``: ``"vanilla"``, ``"dcgan"``, ``"progressive"``,
+            ``"biggan"`` or a model added by ``ganlab.registry.register_model``.
         network: the architecture's config (``VanillaConfig``, ``DCGANConfig``,
-            ``ProgressiveConfig``).
+            ``ProgressiveConfig``, ``BigGANConfig``).
         dataset: ``"mnist"`` or ``"fashion_mnist"``.
         image_size: None for 28x28, 32 for the 32x32 lessons.
         batch_size: images per step.
@@ -104,7 +105,7 @@ class Recipe:
     number_of_samples: int = 2500
     evaluation_every_rounds: int = 8
     evaluation_samples: int = 1000
-    schedule: GrowthSchedule | None = None
+    schedule: object = None  # a ganlab.models.progressive.GrowthSchedule
     d_steps: int = 1
     orthogonal_strength: float | None = None
     augment: str = ""
@@ -128,147 +129,6 @@ class Recipe:
         return values
 
 
-_RECIPES = {
-    # Lesson 01: Goodfellow et al.'s MLP GAN. Adam 2e-4 with beta_1 0.5 (the DCGAN
-    # paper's setting) is stable for MLPs too.
-    ("vanilla", "default"): Recipe(
-        model="vanilla", network=VanillaConfig(), batch_size=64, steps=6000, ema_decay=0.999
-    ),
-    # Lesson 02 and `ganlab train dcgan`: Radford et al.'s setting (Adam, beta_1
-    # 0.5, batch 64) with two changes measured on a 2-core CPU (README, "The DCGAN
-    # recipe"): a learning rate of 1e-3 instead of 2e-4 (a better score after
-    # 1,000-5,000 steps, no instability seen), and a generator wider than the
-    # discriminator (48 vs 32 channels), which helped more per second than making
-    # both wider. EMA of G's weights (0.999) for sampling.
-    ("dcgan", "default"): Recipe(
-        model="dcgan",
-        network=DCGANConfig(generator_width=48, discriminator_width=32),
-        # About 70 ms a step on 2 idle CPU cores: lesson 02 trains in about 5 minutes.
-        steps=4000,
-        d_learning_rate=1e-3,
-        g_learning_rate=1e-3,
-    ),
-    # Lesson 04 and `ganlab train progressive`: Karras et al.'s settings (WGAN-GP with
-    # lambda 10 and drift 0.001, Adam 1e-3 with beta_1 0 and beta_2 0.99 and
-    # epsilon 1e-8, G EMA 0.999, equalized learning rate, pixel norm, minibatch
-    # stddev) on MNIST padded to 32x32, with the schedule scaled down from
-    # 600 thousand images per phase to what a 2-core CPU shows in about ten minutes.
-    ("progressive", "default"): Recipe(
-        model="progressive",
-        network=ProgressiveConfig(latent_dim=128, channel_base=512, channel_max=32),
-        image_size=32,
-        schedule=GrowthSchedule(
-            # 8,000 images per phase and the paper's batch of 16 at 32x32 (a step's cost is
-            # proportional to its images there, so small batches buy more updates): FID 31.4
-            # vs 49.3 for 16,000 images and batch 32, at equal CPU time (README).
-            resolutions=(4, 8, 16, 32), stable_images=8_000, transition_images=8_000,
-            batch_sizes=(64, 64, 32, 16),
-        ),
-        batch_size=64,
-        d_learning_rate=1e-3,
-        g_learning_rate=1e-3,
-        beta_1=0.0,
-        beta_2=0.99,
-        epsilon=1e-8,
-        # Not the paper's 0.999: its half-life of 693 steps is 2% of a 600,000-image
-        # phase at batch 16, but 10% of the ~7,000 steps this recipe trains at 32x32,
-        # and the average lagged a generator still improving. 0.99 (69 steps) scored
-        # higher in each of three comparisons (docs/results.md, "Progressive GAN").
-        ema_decay=0.99,
-        # Not the paper's WGAN-GP: StyleGAN's non-saturating loss with R1 (gamma 1) every
-        # 8th step, weighted by 8 (StyleGAN2's lazy regularization). A 32x32 step takes
-        # about 40 ms instead of 70 (no penalty on interpolates at every step), and in
-        # ten CPU-minutes it scored above the 5-minute DCGAN where every WGAN-GP
-        # setting tried stayed below (docs/results.md, "Progressive GAN"). The `full`
-        # recipe keeps the paper's loss; `--set loss=wasserstein --set r1_weight=none`
-        # trains with it here.
-        loss="bce",
-        r1_weight=1.0,
-        r1_interval=8,
-        steps_per_round=250,
-    ),
-    # Lessons 05-06 and `ganlab train biggan`: Brock et al.'s BigGAN at 32x32 (shared
-    # class embedding, hierarchical latents, conditional batch norm, self-attention at
-    # 16x16, projection D, spectral norm in both networks, hinge loss, orthogonal
-    # regularization 1e-4, Adam with beta_1 0 and beta_2 0.999, G EMA), sized for a CPU.
-    ("biggan", "default"): Recipe(
-        model="biggan",
-        network=BigGANConfig(latent_dim=120, embedding_dim=32, generator_width=32, discriminator_width=32),
-        image_size=32,
-        batch_size=64,
-        # About 0.35 s a step on 2 idle CPU cores: lesson 05 trains in 6 minutes (measured alone on a
-        # 2-core Intel Xeon: 6.0 min of training, FID 22.3, class accuracy 98.3%, variety 0.79).
-        steps=1000,
-        # Measured on the offline MNIST digits (4,000 images: a data-limited setting),
-        # docs/results.md "BigGAN": two D steps per G step (BigGAN's), 4e-4 for both
-        # learning rates (SAGAN's D rate; BigGAN's own 2e-4 / 5e-5 learn the classes
-        # far more slowly in a CPU budget) and DiffAugment (Zhao et al. 2020) on
-        # everything D sees, which keeps D from memorizing the few real images: 97%
-        # class accuracy and recall 0.38 after 1,000 steps.
-        d_learning_rate=4e-4,
-        g_learning_rate=4e-4,
-        beta_1=0.0,
-        beta_2=0.999,
-        loss="hinge",
-        d_steps=2,
-        orthogonal_strength=1e-4,
-        augment="translation,cutout",
-        steps_per_round=100,
-        evaluation_every_rounds=5,
-    ),
-}
-
-# The fast budget keeps every code path but shrinks every size.
-_FAST_OVERRIDES = {
-    "vanilla": dict(
-        network=VanillaConfig(hidden_units=(32, 64)), steps=30, steps_per_round=10,
-        evaluation_every_rounds=3, evaluation_samples=200, number_of_samples=500,
-    ),
-    "dcgan": dict(
-        network=DCGANConfig(generator_width=8, discriminator_width=8), steps=30, steps_per_round=10,
-        evaluation_every_rounds=3, evaluation_samples=200, number_of_samples=500,
-    ),
-    "biggan": dict(
-        network=BigGANConfig(latent_dim=16, embedding_dim=8, generator_width=8, discriminator_width=8),
-        batch_size=16, steps=20, d_steps=1, steps_per_round=10, evaluation_every_rounds=2, evaluation_samples=200,
-        number_of_samples=500, standing_statistics_batches=4,
-    ),
-    # Every resolution and both phases, a few steps each.
-    "progressive": dict(
-        network=ProgressiveConfig(latent_dim=16, channel_base=64, channel_max=8),
-        schedule=GrowthSchedule(
-            resolutions=(4, 8, 16, 32), stable_images=48, transition_images=48, batch_sizes=(16, 16, 8, 8),
-        ),
-        steps_per_round=10, evaluation_every_rounds=3, evaluation_samples=200, number_of_samples=500,
-    ),
-}
-_FULL_OVERRIDES = {
-    "vanilla": dict(steps=30000, batch_size=128, steps_per_round=1000),
-    "dcgan": dict(
-        network=DCGANConfig(generator_width=64, discriminator_width=64), steps=20000, steps_per_round=1000
-    ),
-    # BigGAN-PyTorch's 32x32 widths (ch 64 x 4), embedding 128, batch 64, 2 D steps.
-    "biggan": dict(
-        network=BigGANConfig(latent_dim=120, embedding_dim=128, generator_width=256, discriminator_width=256),
-        steps=20000, steps_per_round=1000,
-    ),
-    # The paper's widths at 32x32, its one-GPU batch sizes and its G average (0.999: the
-    # phases are long enough again).
-    "progressive": dict(
-        ema_decay=0.999,
-        loss="wasserstein",  # the paper's WGAN-GP with drift
-        r1_weight=None,
-        r1_interval=1,
-        network=ProgressiveConfig(latent_dim=512, channel_base=16384, channel_max=512),
-        schedule=GrowthSchedule(
-            resolutions=(4, 8, 16, 32), stable_images=300_000, transition_images=300_000,
-            batch_sizes=(128, 128, 128, 64),
-        ),
-        steps_per_round=1000,
-    ),
-}
-
-
 def get_recipe(model, budget_name=None, **overrides):
     """The recipe of ``model`` in a budget, with any field overridden.
 
@@ -283,16 +143,11 @@ def get_recipe(model, budget_name=None, **overrides):
     >>> get_recipe("dcgan", "fast", steps=12).steps
     12
     """
-    if model not in MODELS:
-        raise ValueError(f"Unknown model. Expected one of {MODELS}. Received: model={model!r}")
+    declaration = registry.declaration_of(model)  # a ValueError for an unknown model
     budget_name = budget_name or budget()
     if budget_name not in BUDGETS:
         raise ValueError(f"Unknown budget. Expected one of {BUDGETS}. Received: budget={budget_name!r}")
-    recipe = _RECIPES[(model, "default")]
-    if budget_name == "fast":
-        recipe = dataclasses.replace(recipe, **_FAST_OVERRIDES[model])
-    elif budget_name == "full":
-        recipe = dataclasses.replace(recipe, **_FULL_OVERRIDES[model])
+    recipe = declaration.budget_recipe(budget_name)
     unknown = set(overrides) - {f.name for f in dataclasses.fields(Recipe)}
     if unknown:
         raise ValueError(f"Unknown recipe fields: {sorted(unknown)}")
@@ -400,7 +255,7 @@ def _validate(recipe):
     if recipe.minutes is not None and recipe.minutes <= 0:
         raise ValueError(f"minutes must be positive. Received: minutes={recipe.minutes!r}")
     from ganlab.augment import parse_policy
-    from ganlab.losses import LOSS_FAMILIES, check_penalty_samples
+    from ganlab.losses import LOSS_FAMILIES
     from ganlab.precision import check_precision
 
     # Checked here, not only by GAN.compile: a mistyped `--set loss=...` is told before any network is built.
@@ -409,47 +264,40 @@ def _validate(recipe):
 
     parse_policy(recipe.augment)
     check_precision(recipe.precision)
-    if recipe.penalty_samples is not None and recipe.model != "progressive":
-        raise ValueError(
-            f"penalty_samples (the gradient penalty's batch) is for the progressive GAN only. "
-            f"Received: penalty_samples={recipe.penalty_samples!r} for model={recipe.model!r}"
-        )
-    check_penalty_samples(recipe.penalty_samples)
-    if recipe.model == "progressive":
-        from ganlab.growing import check_progressive_loss
+    declaration = registry.declaration_of(recipe.model)
+    _check_own_fields(recipe, declaration)
+    if declaration.check_recipe is not None:
+        declaration.check_recipe(recipe)
 
-        check_progressive_loss(recipe.loss, recipe.r1_weight, recipe.r1_interval, recipe.penalty_samples)
-    elif recipe.r1_weight is not None or recipe.r1_interval != 1:
-        raise ValueError(
-            f"r1_weight and r1_interval (the R1 penalty) are for the progressive GAN only. Received: "
-            f"r1_weight={recipe.r1_weight!r}, r1_interval={recipe.r1_interval!r} for model={recipe.model!r}"
-        )
-    if recipe.standing_statistics_batches is not None:
-        if recipe.model not in CONDITIONAL_MODELS:
-            raise ValueError(
-                f"standing_statistics_batches is for {CONDITIONAL_MODELS} only. Received: "
-                f"standing_statistics_batches={recipe.standing_statistics_batches!r} for model={recipe.model!r}"
-            )
-        from ganlab.conditional import check_standing_statistics_batches
 
-        check_standing_statistics_batches(recipe.standing_statistics_batches)
-    if recipe.augment and recipe.model not in CONDITIONAL_MODELS:
-        raise ValueError(
-            f"augment (DiffAugment) is implemented for {CONDITIONAL_MODELS} only. "
-            f"Received: augment={recipe.augment!r} for model={recipe.model!r}"
-        )
+def _check_own_fields(recipe, declaration):
+    """Refuses a recipe that sets a field only other models read (such as BigGAN's ``augment`` for a DCGAN)."""
+    defaults = {field.name: field.default for field in dataclasses.fields(Recipe)}
+    for other in registry.declarations():
+        for name in other.own_fields:
+            value = getattr(recipe, name)
+            if name not in declaration.own_fields and value != defaults[name]:
+                raise ValueError(
+                    f"{name} is for {other.title} only (model={other.name!r}). "
+                    f"Received: {name}={value!r} for model={recipe.model!r}"
+                )
 
 
 def recipe_from_json(values):
-    """The Recipe that ``Recipe.to_json`` described (as stored in checkpoints)."""
-    network_classes = {
-        "vanilla": VanillaConfig, "dcgan": DCGANConfig, "progressive": ProgressiveConfig, "biggan": BigGANConfig,
-    }
-    network = network_classes[values["model"]](**with_tuples(values["network"]))
-    schedule = GrowthSchedule(**with_tuples(values["schedule"])) if values.get("schedule") else None
-    return Recipe(**{**values, "network": network, "schedule": schedule})
+    """The Recipe that ``Recipe.to_json`` described (as stored in checkpoints).
 
+    The model's declaration says which classes its nested fields are: those of
+    its default recipe (its ``network`` config; the progressive GAN's ``schedule``).
+    """
+    from ganlab.models.config import with_tuples
 
+    declared = registry.declaration_of(values["model"]).recipe
+    values = dict(values)
+    for field in dataclasses.fields(Recipe):
+        declared_value = getattr(declared, field.name)
+        if dataclasses.is_dataclass(declared_value) and values.get(field.name) is not None:
+            values[field.name] = type(declared_value)(**with_tuples(values[field.name]))
+    return Recipe(**values)
 
 
 def network_for(recipe, channels=1):
@@ -458,4 +306,12 @@ def network_for(recipe, channels=1):
     return dataclasses.replace(recipe.network, image_shape=(size, size, channels))
 
 
-__all__ = ["BUDGETS", "CONDITIONAL_MODELS", "MODELS", "Recipe", "budget", "get_recipe", "network_for", "recipe_from_json"]
+def __getattr__(name):
+    if name == "CONDITIONAL_MODELS":  # read from the declarations (ganlab.choices)
+        from ganlab import choices
+
+        return choices.CONDITIONAL_MODELS
+    raise AttributeError(f"module 'ganlab.recipes' has no attribute {name!r}")
+
+
+__all__ = ["BUDGETS", "CONDITIONAL_MODELS", "MODELS", "Recipe", "budget", "get_recipe", "network_for", "recipe_from_json"]  # noqa: F822 (CONDITIONAL_MODELS: __getattr__)

@@ -12,16 +12,16 @@ out/
   samples.npz             key "images": float32 samples in [-1, 1]
   metrics.csv             step, losses, accuracies, images/s per round; FID, KID,
                           IS, precision, recall every few rounds and at the end
-  evaluation.json         the final samples' scores (ganlab.metrics.evaluate_images)
+  evaluation.json         the final samples' scores (ganlab.evaluation.evaluate_images)
   comet/                  the offline Comet archive (offline tracking)
 ```
 
-``train_run`` knows no kind of GAN: it asks the GAN class of ``recipe.model``
-(``GAN_CLASSES``) for everything that differs between kinds, through the run
-protocol of ``ganlab.training.GAN`` (its dataset, its callbacks, its
-checkpoint state, its samples). A new model is one new module with a
-``GAN`` subclass, its network builders, a recipe, and one line in
-``GAN_CLASSES`` and ``BUILDERS``.
+``train_run`` knows no kind of GAN: it builds the networks and the GAN class
+that the model's declaration names (``ganlab.registry``), and asks that GAN for
+everything that differs between kinds through the run protocol of
+``ganlab.training.GAN`` (its dataset, its callbacks, its checkpoint state, its
+samples). A new model is its own files (networks, a ``GAN`` subclass where the
+train step differs) and one declaration (``ganlab.registry.register_model``).
 """
 
 from __future__ import annotations
@@ -39,28 +39,13 @@ import keras
 import numpy as np
 
 from ganlab import callbacks as gan_callbacks
-from ganlab import conditional, data, distribute, growing, metrics, models, precision, recipes, tracking, training, viz
+from ganlab import checkpoints, data, distribute, precision, recipes, registry, tracking, viz
+from ganlab import evaluation as evaluation_pipeline
 
-CHECKPOINT_FOLDER = training.CHECKPOINT_FOLDER
+CHECKPOINT_FOLDER = checkpoints.CHECKPOINT_FOLDER
 SAMPLE_SEED = 2024  # fixed, so samples.npz of two runs are drawn from the same z
 # The number of rounds given to Keras' fit when only a time limit ends training.
 UNLIMITED_ROUNDS = 1_000_000
-
-# The GAN class of each model: what it trains on, its callbacks, its state, its samples.
-GAN_CLASSES = {
-    "vanilla": training.GAN,
-    "dcgan": training.GAN,
-    "progressive": growing.ProgressiveGAN,
-    "biggan": conditional.BigGAN,
-}
-# The builders of each model's generator and discriminator, from the recipe's network config.
-BUILDERS = {
-    "vanilla": (models.build_vanilla_generator, models.build_vanilla_discriminator),
-    "dcgan": (models.build_dcgan_generator, models.build_dcgan_discriminator),
-    "progressive": (models.build_progressive_generator, models.build_progressive_discriminator),
-    "biggan": (models.build_biggan_generator, models.build_biggan_discriminator),
-}
-
 
 @dataclass
 class RunResult:
@@ -100,10 +85,10 @@ def build_gan(recipe, seed=0, strategy=None):
 
 def _build_gan(recipe, seed):
     keras.utils.set_random_seed(seed)
+    declaration = registry.declaration_of(recipe.model)
     network = recipes.network_for(recipe)
-    build_generator, build_discriminator = BUILDERS[recipe.model]
-    return GAN_CLASSES[recipe.model].from_recipe(
-        recipe, build_generator(network), build_discriminator(network), seed=seed
+    return declaration.gan_class.from_recipe(
+        recipe, declaration.build_generator(network), declaration.build_discriminator(network), seed=seed
     )
 
 
@@ -146,38 +131,14 @@ def train_run(
             f"Received: tracking={tracking_mode!r}"
         )
     out = Path(out)
-    checkpoint_directory = out / CHECKPOINT_FOLDER
-    # The newest intact checkpoint: a kill while one was being replaced can
-    # leave it beside the folder, and a damaged newest one is skipped with a
-    # warning (see ganlab.training.save_checkpoint). Checkpoints that are all
-    # damaged end here, in a ValueError naming them.
-    checkpoint = training.require_checkpoint(checkpoint_directory)
-    if not resume and checkpoint is not None:
-        raise ValueError(
-            f"{out} already holds a training run. Continue it with --resume, "
-            "or choose another --out folder."
-        )
-    if resume and checkpoint is None:
-        # Stopped before its first checkpoint: there is nothing to continue, but the
-        # student asked to go on, so train from the start (and say so).
-        print(f"ganlab: --resume: {out} holds no checkpoint yet (stopped before the first one); starting from step 0.")
-        resume = False
-    out.mkdir(parents=True, exist_ok=True)
-    if resume:
-        checkpoint = training.settle_checkpoint(checkpoint_directory)
-        # The networks must be rebuilt exactly as saved: take the saved recipe and
-        # keep only the new limits (how long to train) from this call.
-        saved = training.read_checkpoint_state(checkpoint)
-        recipe = dataclasses.replace(
-            recipes.recipe_from_json(saved["recipe"]), steps=recipe.steps, minutes=recipe.minutes
-        )
-        seed = saved.get("seed", seed)
+    recipe, seed, checkpoint, saved = _open_run(recipe, out, seed, resume)
+    resume = checkpoint is not None
 
     images, labels = data.load_images(recipe.dataset, size=recipe.image_size, source=source)
     strategy = strategy if strategy is not None else distribute.strategy_for()
     distribute.check_batch_sizes(recipe, strategy)
     gan = build_gan(recipe, seed, strategy)
-    state = training.restore_checkpoint(gan, checkpoint) if resume else {}
+    state = checkpoints.restore_checkpoint(gan, checkpoint) if resume else {}
     first_step = int(gan.step.numpy())
     # Rows past the checkpoint (or all rows, when starting over) are trained
     # again now: drop them, so that every step appears once in metrics.csv.
@@ -202,6 +163,20 @@ def train_run(
     # The data order depends on the seed and on how far training got, so that
     # a resumed run does not replay the batches it has already seen.
     dataset = gan.training_dataset(images, labels, recipe.batch_size, seed=seed, first_step=first_step)
+    callback_list, metrics_logger, limits = _callbacks(gan, recipe, seed, out, tracker, command, show_samples)
+    started = time.perf_counter()
+    _fit(gan, dataset, recipe, first_step, callback_list, tracker, verbose)
+    seconds = time.perf_counter() - started
+    step = int(gan.step.numpy())
+    stopped_because = limits.stopped_because or f"reached {recipe.steps} steps"
+
+    _finish_run(gan, recipe, seed, tracker, command, out, step, stopped_because, seconds)
+    return RunResult(out, step, seconds, stopped_because, gan, metrics_logger.history, tracker)
+
+
+def _callbacks(gan, recipe, seed, out, tracker, command, show_samples):
+    """``(callbacks, metrics_logger, limits)``: what runs around ``fit``, in the order it must run."""
+    checkpoint_directory = out / CHECKPOINT_FOLDER
     metrics_logger = gan_callbacks.MetricsLogger(recipe.batch_size, out / "metrics.csv", tracker)
     limits = gan_callbacks.TrainingLimits(max_steps=recipe.steps, max_minutes=recipe.minutes)
     callback_list = [
@@ -221,6 +196,45 @@ def train_run(
         gan_callbacks.SampleGrid(out, show=show_samples, tracker=tracker),
         gan_callbacks.Checkpoint(checkpoint_directory, extra_state=lambda: run_state(gan, recipe, seed, tracker, command)),
     ]
+    return callback_list, metrics_logger, limits
+
+
+def _open_run(recipe, out, seed, resume):
+    """``(recipe, seed, checkpoint, saved_state)`` of the run in ``out``; checkpoint None when starting afresh.
+
+    Refuses a folder that already holds a run unless ``resume``; a resumed run
+    takes the saved recipe and seed (the networks must be rebuilt exactly as
+    saved) and only the new limits (steps, minutes) of ``recipe``.
+    """
+    checkpoint_directory = out / CHECKPOINT_FOLDER
+    # The newest intact checkpoint: a kill while one was being replaced can
+    # leave it beside the folder, and a damaged newest one is skipped with a
+    # warning (see ganlab.checkpoints.save_checkpoint). Checkpoints that are all
+    # damaged end here, in a ValueError naming them.
+    checkpoint = checkpoints.require_checkpoint(checkpoint_directory)
+    if not resume and checkpoint is not None:
+        raise ValueError(
+            f"{out} already holds a training run. Continue it with --resume, "
+            "or choose another --out folder."
+        )
+    if resume and checkpoint is None:
+        # Stopped before its first checkpoint: there is nothing to continue, but the
+        # student asked to go on, so train from the start (and say so).
+        print(f"ganlab: --resume: {out} holds no checkpoint yet (stopped before the first one); starting from step 0.")
+        resume = False
+    out.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        return recipe, seed, None, {}
+    checkpoint = checkpoints.settle_checkpoint(checkpoint_directory)
+    saved = checkpoints.read_checkpoint_state(checkpoint)
+    recipe = dataclasses.replace(
+        recipes.recipe_from_json(saved["recipe"]), steps=recipe.steps, minutes=recipe.minutes
+    )
+    return recipe, saved.get("seed", seed), checkpoint, saved
+
+
+def _fit(gan, dataset, recipe, first_step, callback_list, tracker, verbose):
+    """Keras' ``fit`` from ``first_step`` to the recipe's limit, one round (epoch) per ``steps_per_round``."""
     first_round = first_step // recipe.steps_per_round
     if recipe.steps is None:
         # Only --minutes limits this run: TrainingLimits stops it on time.
@@ -228,25 +242,26 @@ def train_run(
     else:
         remaining = max(recipe.steps - first_step, 0)
         rounds = math.ceil(remaining / recipe.steps_per_round)
-    started = time.perf_counter()
-    if remaining > 0:
-        try:
-            gan.fit(
-                dataset,
-                steps_per_epoch=recipe.steps_per_round,
-                initial_epoch=first_round,
-                epochs=first_round + rounds,
-                callbacks=callback_list,
-                shuffle=False,
-                verbose=verbose,
-            )
-        except gan_callbacks.NonFiniteLossError:
-            tracker.end()  # what was logged so far is kept
-            raise
-    seconds = time.perf_counter() - started
-    step = int(gan.step.numpy())
-    stopped_because = limits.stopped_because or f"reached {recipe.steps} steps"
+    if remaining <= 0:
+        return
+    try:
+        gan.fit(
+            dataset,
+            steps_per_epoch=recipe.steps_per_round,
+            initial_epoch=first_round,
+            epochs=first_round + rounds,
+            callbacks=callback_list,
+            shuffle=False,
+            verbose=verbose,
+        )
+    except gan_callbacks.NonFiniteLossError:
+        tracker.end()  # what was logged so far is kept
+        raise
 
+
+def _finish_run(gan, recipe, seed, tracker, command, out, step, stopped_because, seconds):
+    """The end of a run: final samples and their scores, the last checkpoint, and what was written where."""
+    checkpoint_directory = out / CHECKPOINT_FOLDER
     samples, sample_labels = write_samples(gan, out / "samples.npz", recipe.number_of_samples)
     # A class-conditional model's grid has one column per class.
     final_grid = viz.save_image_grid(samples[:64], out / "samples.png", columns=gan.num_classes)
@@ -255,7 +270,7 @@ def train_run(
     # The last checkpoint comes after the final samples: whatever sampling
     # measured (BigGAN's standing statistics of its EMA generator) is kept, for
     # `ganlab sample`.
-    training.save_checkpoint(gan, checkpoint_directory, run_state(gan, recipe, seed, tracker, command))
+    checkpoints.save_checkpoint(gan, checkpoint_directory, run_state(gan, recipe, seed, tracker, command))
     tracker.end()
     class_accuracy = (
         f"  classes:    {evaluation['class_accuracy']:.1%} of the samples are of the class asked for "
@@ -272,7 +287,6 @@ def train_run(
         f"  metrics:    {out / 'metrics.csv'}\n"
         f"  checkpoint: {checkpoint_directory} (continue with --resume)"
     )
-    return RunResult(out, step, seconds, stopped_because, gan, metrics_logger.history, tracker)
 
 
 def run_state(gan, recipe, seed, tracker, command=None):
@@ -300,8 +314,8 @@ def write_samples(gan, path, number_of_samples, seed=SAMPLE_SEED):
 
 def evaluate_final_samples(samples, recipe, step, out, tracker, labels=None):
     """Scores the final samples, as one last row of ``metrics.csv`` and ``evaluation.json``."""
-    evaluation = metrics.evaluate_images(samples, recipe.dataset, labels=labels)
-    scores = metrics.logged_scores(evaluation)
+    evaluation = evaluation_pipeline.evaluate_images(samples, recipe.dataset, labels=labels)
+    scores = evaluation_pipeline.logged_scores(evaluation)
     # Into the last round's row (same step), so that each step has one row.
     gan_callbacks.record_metrics(out / "metrics.csv", step, scores)
     (out / "evaluation.json").write_text(json.dumps({"step": step, **evaluation}, indent=2))

@@ -79,9 +79,9 @@ class BigGAN(training.GAN):
     ```python
     config = BigGANConfig()
     gan = BigGAN(build_biggan_generator(config), build_biggan_discriminator(config))
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.999),
-        g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.999),
+    gan.compile(  # BigGAN's own learning rates and D steps
+        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.999),
+        g_optimizer=keras.optimizers.Adam(5e-5, beta_1=0.0, beta_2=0.999),
         d_steps=2,
     )
     gan.fit(make_dataset(images, labels), steps_per_epoch=100, epochs=10)
@@ -126,9 +126,12 @@ class BigGAN(training.GAN):
 
         Args:
             d_optimizer, g_optimizer: two different optimizers; BigGAN uses Adam
-                with beta_1 = 0, beta_2 = 0.999 (the paper: 4e-4 for D, 1e-4 for G).
-            d_steps: D updates per G update (2 in the paper, 4 in
-                BigGAN-PyTorch's CIFAR script).
+                with beta_1 = 0, beta_2 = 0.999. BigGAN's own rates are 2e-4 for D
+                and 5e-5 for G, with 2 D steps; 4e-4 for D and 1e-4 for G with 1 D
+                step are SA-GAN's (Zhang et al. 2019), BigGAN's baseline
+                (BigGAN-PyTorch's README gives both).
+            d_steps: D updates per G update (2 in the BigGAN paper, 1 in SA-GAN,
+                4 in BigGAN-PyTorch's CIFAR script).
             orthogonal_strength: beta of the orthogonal regularization on G
                 (1e-4 in the paper); 0 turns it off.
             augment: a DiffAugment policy (``ganlab.augment``, such as

@@ -35,3 +35,78 @@ __all__ = [
     "build_progressive_discriminator", "build_progressive_generator", "check_progressive_loss", "downsample",
     "growing_dataset", "reset_optimizer_state", "upsample",
 ]
+
+# The declaration (ganlab.registry): the GAN class, the builders and the recipes, in one place.
+from ganlab.recipes import Recipe  # noqa: E402
+from ganlab.registry import ModelDeclaration  # noqa: E402
+
+
+def check_progressive_recipe(recipe):
+    """The progressive GAN's own checks of a recipe: its loss, R1 and penalty settings go together."""
+    from ganlab.losses import check_penalty_samples
+
+    check_penalty_samples(recipe.penalty_samples)
+    check_progressive_loss(recipe.loss, recipe.r1_weight, recipe.r1_interval, recipe.penalty_samples)
+
+
+DECLARATION = ModelDeclaration(
+    name="progressive",
+    title="the progressive GAN",
+    gan_class=ProgressiveGAN,
+    build_generator=build_progressive_generator,
+    build_discriminator=build_progressive_discriminator,
+    own_fields=("schedule", "penalty_samples", "r1_weight", "r1_interval"),
+    check_recipe=check_progressive_recipe,
+    # Lesson 04 and `ganlab train progressive`: Karras et al.'s settings (Adam 1e-3 with
+    # beta_1 0, beta_2 0.99, epsilon 1e-8, equalized learning rate, pixel norm, minibatch
+    # stddev) on MNIST padded to 32x32, the schedule scaled down from 600 thousand images
+    # per phase to about ten minutes of a 2-core CPU. Each departure from the paper below
+    # was measured: docs/results.md, "Progressive GAN".
+    recipe=Recipe(
+        model="progressive",
+        network=ProgressiveConfig(latent_dim=128, channel_base=512, channel_max=32),
+        image_size=32,
+        schedule=GrowthSchedule(
+            # 8,000 images per phase and the paper's batch of 16 at 32x32 (small batches buy more updates).
+            resolutions=(4, 8, 16, 32), stable_images=8_000, transition_images=8_000,
+            batch_sizes=(64, 64, 32, 16),
+        ),
+        batch_size=64,
+        d_learning_rate=1e-3,
+        g_learning_rate=1e-3,
+        beta_1=0.0,
+        beta_2=0.99,
+        epsilon=1e-8,
+        # Not the paper's 0.999: its 693-step half-life is 10% of this short a schedule at 32x32.
+        ema_decay=0.99,
+        # Not the paper's WGAN-GP: StyleGAN's non-saturating loss with R1 (gamma 1) every 8th
+        # step, weighted by 8 (StyleGAN2's lazy regularization). The `full` recipe keeps the
+        # paper's loss; `--set loss=wasserstein --set r1_weight=none` trains with it here.
+        loss="bce",
+        r1_weight=1.0,
+        r1_interval=8,
+        steps_per_round=250,
+    ),
+    # Every resolution and both phases, a few steps each.
+    fast=dict(
+        network=ProgressiveConfig(latent_dim=16, channel_base=64, channel_max=8),
+        schedule=GrowthSchedule(
+            resolutions=(4, 8, 16, 32), stable_images=48, transition_images=48, batch_sizes=(16, 16, 8, 8),
+        ),
+        steps_per_round=10, evaluation_every_rounds=3, evaluation_samples=200, number_of_samples=500,
+    ),
+    # The paper's loss, its widths at 32x32, its one-GPU batch sizes and its G average
+    # (0.999: the phases are long enough again).
+    full=dict(
+        ema_decay=0.999,
+        loss="wasserstein",  # the paper's WGAN-GP with drift
+        r1_weight=None,
+        r1_interval=1,
+        network=ProgressiveConfig(latent_dim=512, channel_base=16384, channel_max=512),
+        schedule=GrowthSchedule(
+            resolutions=(4, 8, 16, 32), stable_images=300_000, transition_images=300_000,
+            batch_sizes=(128, 128, 128, 64),
+        ),
+        steps_per_round=1000,
+    ),
+)
