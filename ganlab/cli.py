@@ -38,13 +38,20 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def build_parser():
+    """The ``ganlab`` parser: one subcommand per function of ``SUBCOMMAND_PARSERS``."""
     parser = OneLineErrorParser(
         prog="ganlab",
         description="Train and sample the GANs of the ganlab course.",
         epilog="Budget: GANLAB_FAST=1 runs tiny models for tests; GANLAB_BUDGET=full runs the long GPU schedules.",
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add_parser in SUBCOMMAND_PARSERS:
+        add_parser(subcommands)
+    return parser
 
+
+def add_train_parser(subcommands):
+    """``ganlab train MODEL``: train a model into a run folder (``ganlab.runs.train_run``)."""
     train = subcommands.add_parser(
         "train",
         help="train a model and write checkpoints, samples and metrics into --out",
@@ -106,7 +113,11 @@ def build_parser():
         "network.generator_width=48, schedule.batch_sizes=64,64,32,16 (an unknown NAME lists the known ones); "
         "recorded in the checkpoint, so a --resume keeps it",
     )
+    train.set_defaults(handler=_train)
 
+
+def add_sample_parser(subcommands):
+    """``ganlab sample MODEL``: images from a run folder or a shipped BigGAN."""
     sample = subcommands.add_parser(
         "sample", help="generate images from a trained run or a shipped BigGAN",
         description=(
@@ -158,7 +169,11 @@ def build_parser():
         "--truncation-sweep", nargs="+", type=float, default=None, metavar="T",
         help="class-conditional models: one row per truncation T, the same seeds in every row",
     )
+    sample.set_defaults(handler=_sample)
 
+
+def add_export_parser(subcommands):
+    """``ganlab export RUN NAME``: ship a trained BigGAN's sampling generator in ganlab/assets."""
     export = subcommands.add_parser(
         "export", help="ship a trained BigGAN's sampling generator in ganlab/assets",
         description=(
@@ -170,7 +185,11 @@ def build_parser():
     export.add_argument("run", help="a run folder written by 'ganlab train biggan'")
     export.add_argument("name", choices=("biggan-mnist", "biggan-fashion-mnist"), help="%(choices)s")
     export.add_argument("--directory", default=None, help="where to write (default: the package's ganlab/assets)")
+    export.set_defaults(handler=_export)
 
+
+def add_lessons_parser(subcommands):
+    """``ganlab lessons build|check|clean``: the student notebooks from the solutions."""
     lessons = subcommands.add_parser(
         "lessons", help="build lessons/ from solutions/, or check that it is up to date",
         description=(
@@ -186,7 +205,11 @@ def build_parser():
         help="the course repository (default: the current folder or its nearest parent holding solutions/)",
     )
     lessons.add_argument("--strip", action="store_true", help="build: also remove the outputs stored in solutions/")
+    lessons.set_defaults(handler=_lessons)
 
+
+def add_evaluate_parser(subcommands):
+    """``ganlab evaluate SAMPLES``: score samples (or train the domain classifier)."""
     evaluate = subcommands.add_parser(
         "evaluate", help="score samples: FID, KID, Inception Score, precision/recall, class accuracy",
         description=(
@@ -219,6 +242,11 @@ def build_parser():
         "--classifier-dir", default=None,
         help="with --train-classifier: where to save it (default: the package's ganlab/assets)",
     )
+    evaluate.set_defaults(handler=_evaluate)
+
+
+def add_grade_parser(subcommands):
+    """``ganlab grade SUBMISSION...``: grade students' notebooks with hidden tests."""
     grade = subcommands.add_parser(
         "grade", help="grade submitted notebooks with hidden tests: a CSV table and feedback files",
         description=(
@@ -248,8 +276,45 @@ def build_parser():
     grade.add_argument("--exercise-timeout", type=float, default=60, help="seconds for the hidden tests of one "
                        "exercise (default: 60)")
     grade.add_argument("--exercise-memory", type=float, default=2, help="GiB per exercise's tests (default: 2)")
-    _add_explore_parser(subcommands)
-    return parser
+    grade.set_defaults(handler=_grade)
+
+
+def add_explore_parser(subcommands):
+    """``ganlab explore [MODEL]``: the BigGAN demo as a local web page (``ganlab.explorer.web``)."""
+    explore = subcommands.add_parser(
+        "explore", help="the BigGAN demo as a local web page: samples of a class, interpolations between two",
+        description=(
+            "Serve the TF Hub BigGAN demo's two forms for MODEL as a web page on this machine: samples of one "
+            "category (number, truncation, noise seed) and an interpolation between two categories (a grid and "
+            "an animated GIF), each with its PNG and NPZ to download. Needs the optional extra: "
+            "pip install \"ganlab[app]\" (Gradio). Nothing is fetched from the internet."
+        ),
+        epilog="examples: ganlab explore; ganlab explore biggan-mnist --port 8000; ganlab explore runs/biggan",
+    )
+    explore.add_argument(
+        "model", nargs="?", default="biggan-fashion-mnist", metavar="MODEL",
+        help="a BigGAN run folder, or biggan-mnist / biggan-fashion-mnist (default: biggan-fashion-mnist)",
+    )
+    explore.add_argument("--port", type=int, default=7860, help="the port to serve on (default: 7860)")
+    explore.add_argument(
+        "--host", default="127.0.0.1",
+        help="the address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 shows the page to the "
+        "whole network)",
+    )
+    explore.set_defaults(handler=_explore)
+
+
+# Each function adds one subcommand: its options, and its handler, handler(arguments, argv),
+# called by main. A new subcommand is one function and one line here.
+SUBCOMMAND_PARSERS = [
+    add_train_parser,
+    add_sample_parser,
+    add_export_parser,
+    add_lessons_parser,
+    add_evaluate_parser,
+    add_grade_parser,
+    add_explore_parser,
+]
 
 
 def main(argv=None):
@@ -259,20 +324,7 @@ def main(argv=None):
         # Seeds go to NumPy and Keras, which take 0 to 2**32 - 1 and would not say which option was wrong.
         if not 0 <= getattr(arguments, "seed", 0) < 2**32:
             raise ValueError(f"--seed must be an integer from 0 to 2**32 - 1. Received: {arguments.seed}")
-        if arguments.command == "train":
-            return _train(arguments, argv)
-        if arguments.command == "sample":
-            return _sample(arguments)
-        if arguments.command == "export":
-            return _export(arguments)
-        if arguments.command == "lessons":
-            return _lessons(arguments)
-        if arguments.command == "evaluate":
-            return _evaluate(arguments, argv)
-        if arguments.command == "grade":
-            return _grade(arguments)
-        if arguments.command == "explore":
-            return _explore(arguments)
+        return arguments.handler(arguments, argv)
     except (ValueError, FileNotFoundError) as error:
         # Bad input (a wrong value, a missing file): one clear line, exit status 2
         # like argparse's own errors, without a traceback.
@@ -283,7 +335,7 @@ def main(argv=None):
     return 0
 
 
-def _grade(arguments):
+def _grade(arguments, argv=None):
     from ganlab import grading
 
     if not arguments.lesson.isdigit() or not 1 <= int(arguments.lesson) <= 6:
@@ -357,7 +409,7 @@ def _train(arguments, argv):
     return 0
 
 
-def _sample(arguments):
+def _sample(arguments, argv=None):
     from pathlib import Path
 
     import numpy as np
@@ -402,8 +454,16 @@ def _sample(arguments):
         print(f"ganlab: {number} samples in {png} and {npz}{replacing}")
         return 0
 
-    from ganlab import data, explorer
+    return _sample_classes(gan, dataset_name, arguments, prefix, replacing)
 
+
+def _sample_classes(gan, dataset_name, arguments, prefix, replacing):
+    """``ganlab sample`` of a class-conditional model: by class, interpolated between two, or a truncation sweep."""
+    import numpy as np
+
+    from ganlab import data, explorer, viz
+
+    png, npz = prefix.with_suffix(".png"), prefix.with_suffix(".npz")
     label = data.class_index(dataset_name, arguments.category) if arguments.category is not None else None
     if arguments.interpolate:
         number = arguments.number or 4
@@ -457,7 +517,7 @@ def _refuse_run_records(*paths):
             )
 
 
-def _export(arguments):
+def _export(arguments, argv=None):
     from ganlab import shipped
 
     weights, record = shipped.export_generator(arguments.run, arguments.name, directory=arguments.directory)
@@ -465,7 +525,7 @@ def _export(arguments):
     return 0
 
 
-def _lessons(arguments):
+def _lessons(arguments, argv=None):
     from ganlab import lessons
 
     root = arguments.root if arguments.root is not None else lessons.find_course_root()
@@ -508,44 +568,21 @@ def _evaluate(arguments, argv):
         return 0
     if arguments.samples is None:
         raise ValueError("give a run folder or an .npz of samples (or --train-classifier DATASET).")
-    from ganlab import metrics
+    from ganlab import evaluation
 
-    results, json_path = metrics.evaluate_samples_file(
+    results, json_path = evaluation.evaluate_samples_file(
         arguments.samples,
         dataset_name=arguments.dataset,
         number=arguments.number,
         json_path=arguments.json,
         source=arguments.source,
     )
-    print(metrics.format_results(results))
+    print(evaluation.format_results(results))
     print(f"ganlab: results in {json_path}")
     return 0
 
 
-def _add_explore_parser(subcommands):
-    explore = subcommands.add_parser(
-        "explore", help="the BigGAN demo as a local web page: samples of a class, interpolations between two",
-        description=(
-            "Serve the TF Hub BigGAN demo's two forms for MODEL as a web page on this machine: samples of one "
-            "category (number, truncation, noise seed) and an interpolation between two categories (a grid and "
-            "an animated GIF), each with its PNG and NPZ to download. Needs the optional extra: "
-            "pip install \"ganlab[app]\" (Gradio). Nothing is fetched from the internet."
-        ),
-        epilog="examples: ganlab explore; ganlab explore biggan-mnist --port 8000; ganlab explore runs/biggan",
-    )
-    explore.add_argument(
-        "model", nargs="?", default="biggan-fashion-mnist", metavar="MODEL",
-        help="a BigGAN run folder, or biggan-mnist / biggan-fashion-mnist (default: biggan-fashion-mnist)",
-    )
-    explore.add_argument("--port", type=int, default=7860, help="the port to serve on (default: 7860)")
-    explore.add_argument(
-        "--host", default="127.0.0.1",
-        help="the address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 shows the page to the "
-        "whole network)",
-    )
-
-
-def _explore(arguments):
+def _explore(arguments, argv=None):
     if not 1 <= arguments.port <= 65535:
         raise ValueError(f"--port must be a port number from 1 to 65535. Received: {arguments.port}")
     from ganlab.explorer import web
@@ -555,4 +592,3 @@ def _explore(arguments):
 
 if __name__ == "__main__":
     sys.exit(main())
-
