@@ -58,7 +58,7 @@ DECLARATION = ModelDeclaration(
         network=BigGANConfig(latent_dim=120, embedding_dim=32, generator_width=32, discriminator_width=32),
         image_size=32,
         batch_size=64,
-        steps=1000,  # lesson 05 trains in about 6 minutes on 2 CPU cores (docs/results.md, "BigGAN")
+        steps=1000,  # lesson 05's training; its time on the machines measured: docs/results.md, "BigGAN"
         # Two D steps per G step (BigGAN's), 4e-4 for both learning rates (SA-GAN's D rate;
         # BigGAN's own D 2e-4 / G 5e-5 learn the classes far more slowly in a CPU budget) and
         # DiffAugment (Zhao et al. 2020) on all D sees, against D memorizing the few offline

@@ -26,7 +26,7 @@ DECLARATION = ModelDeclaration(
     recipe=Recipe(
         model="dcgan",
         network=DCGANConfig(generator_width=48, discriminator_width=32),
-        steps=4000,  # lesson 02 trains in about 5 minutes on 2 CPU cores (docs/results.md, "DCGAN")
+        steps=4000,  # lesson 02's training; its time on the machines measured: docs/results.md, "DCGAN"
         d_learning_rate=1e-3,
         g_learning_rate=1e-3,
     ),
