@@ -260,6 +260,22 @@ def test_bad_settings_are_value_errors_saying_what_is_accepted(setting, message)
         recipes.apply_settings(get_recipe("biggan", "default"), [setting])
 
 
+@pytest.mark.parametrize(
+    ("model", "setting", "owner"),
+    [
+        ("dcgan", "orthogonal_strength=1e-4", "BigGAN only (model='biggan')"),
+        ("vanilla", "standing_statistics_batches=4", "BigGAN only (model='biggan')"),
+        ("biggan", "r1_interval=4", "the progressive GAN only (model='progressive')"),
+        ("progressive", "orthogonal_strength=1e-4", "BigGAN only (model='biggan')"),
+    ],
+)
+def test_a_field_one_model_declares_its_own_is_refused_for_another_naming_its_model(model, setting, owner):
+    name = setting.partition("=")[0]
+
+    with pytest.raises(ValueError, match=re.escape(f"{name} is for {owner}. Received: {name}=")):
+        recipes.apply_settings(get_recipe(model, "fast"), [setting])
+
+
 def test_augmentation_is_refused_for_models_that_do_not_use_it():
     with pytest.raises(ValueError, match="augment .*biggan.*model='dcgan'"):
         recipes.apply_settings(get_recipe("dcgan", "default"), ["augment=translation"])
