@@ -1,4 +1,4 @@
-"""The truncation trade-off of a BigGAN, optionally beside another one's (lesson 06, the README's table).
+"""The truncation trade-off of a BigGAN, optionally beside another one's (lesson 06; docs/results.md, BigGAN).
 
     python benchmarks/biggan_truncation.py MODEL [--other MODEL --other-label TEXT] [--number 1000]
         [--plot tradeoff.png]

@@ -1,4 +1,4 @@
-"""Which DCGAN changes buy score per second? The comparisons behind README's recipe table.
+"""Which DCGAN changes buy score per second? The comparisons behind docs/results.md's DCGAN recipe choices.
 
 Each variant trains the default ``dcgan`` recipe with one change, on the offline
 MNIST digits, and prints, every ``--every`` steps, the Inception-style score of

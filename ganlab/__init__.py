@@ -19,7 +19,8 @@ Read it module by module, one concept per file:
 - ``ganlab.regularizers``: BigGAN's orthogonal regularization.
 - ``ganlab.sampling``: truncated normal latents (the truncation trick), interpolation.
 - ``ganlab.shipped``: the trained BigGANs shipped in ``ganlab/assets``; loading a model by name or run.
-- ``ganlab.explorer``: lesson 06's explorer of a BigGAN (the TF Hub demo's controls, widgets).
+- ``ganlab.explorer``: lesson 06's explorer of a BigGAN (the TF Hub demo's controls), in Jupyter
+  (widgets) and as a local web page (``ganlab explore``).
 - ``ganlab.callbacks``: sample grids, metrics logging, checkpoints, time limits.
 - ``ganlab.tracking``: Comet experiments, online / offline / off.
 - ``ganlab.recipes``: the training recipes and budgets (fast / default / full).

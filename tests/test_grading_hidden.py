@@ -4,7 +4,7 @@ mistake that the exercise's student check lets through and some hidden test fail
 The tests run in this process (no kernel, no test host): they are about the
 tests' contents, the grading machinery is tested in test_grading.py. The
 slower exercises (training steps, BigGAN builds, timing tests) are left out
-here; their mistakes are listed in the README's grading section.
+here; their mistakes are listed in docs/grading.md.
 """
 
 import contextlib

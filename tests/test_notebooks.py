@@ -85,8 +85,7 @@ def fail_on_error(path, execution, working_directory):
 
 
 def notebook_parameters():
-    if not NOTEBOOKS:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="solutions/ and lessons/ hold no notebook yet"))]
+    assert NOTEBOOKS, "solutions/ and lessons/ hold the course's notebooks"
     return [pytest.param(path, id=f"{path.parent.name}/{path.name}") for path in NOTEBOOKS]
 
 

@@ -10,21 +10,21 @@ from keras import ops
 class MinibatchStdDev(keras.layers.Layer):
     """Appends one feature map: how much the images of a group differ, on average.
 
-    The batch of ``N`` images is split into ``M = N / G`` groups of
-    ``G = min(group_size, N)`` images; each image gets its group's number as
+    The batch of ``N`` images is split into ``K = N / M`` groups of
+    ``M = min(group_size, N)`` images; each image gets its group's number as
     one extra channel:
 
     ```
-    y = reshape(x, [G, M, H, W, C])          image n is y[n // M, n mod M]: it is in group n mod M
+    y = reshape(x, [M, K, H, W, C])          image n is y[n // K, n mod K]: it is in group n mod K
     y = y - mean(y, axis=0)                  subtract each group's mean image
-    s = sqrt(mean(y^2, axis=0) + 1e-8)       [M, H, W, C]: the standard deviation of each feature
-    s = mean(s, axis=(H, W, C))              [M]: one number per group
-    out = concat([x, s[n mod M] as an H x W map], channels)      [N, H, W, C + 1]
+    s = sqrt(mean(y^2, axis=0) + 1e-8)       [K, H, W, C]: the standard deviation of each feature
+    s = mean(s, axis=(H, W, C))              [K]: one number per group
+    out = concat([x, s[n mod K] as an H x W map], channels)      [N, H, W, C + 1]
     ```
 
     The grouping follows the official code, which reshapes the batch with the
-    group axis *first* (``[G, -1, ...]``): group 0 is images 0, M, 2M, ...
-    (strided groups, not consecutive images). With N = 8 and G = 4, images
+    group axis *first* (``[G, -1, ...]``, its G is our M): group 0 is images 0, K, 2K, ...
+    (strided groups, not consecutive images). With N = 8 and M = 4, images
     0, 2, 4, 6 form one group and 1, 3, 5, 7 the other.
 
     Why: a generator that has collapsed to a few images produces batches whose
@@ -88,15 +88,15 @@ class MinibatchStdDev(keras.layers.Layer):
             inputs, group_size = self._checked_dynamic_group_size(inputs)
         height, width, channels = (ops.shape(inputs)[axis] for axis in (1, 2, 3))
 
-        y = ops.reshape(inputs, (group_size, -1, height, width, channels))  # [G, M, H, W, C]
-        y = ops.cast(y, "float32")  # [G, M, H, W, C]
-        y = y - ops.mean(y, axis=0, keepdims=True)  # [G, M, H, W, C]: minus the group's mean image
-        y = ops.mean(ops.square(y), axis=0)  # [M, H, W, C]: the variance over the group
-        y = ops.sqrt(y + 1e-8)  # [M, H, W, C]: the standard deviation over the group
-        y = ops.mean(y, axis=(1, 2, 3), keepdims=True)  # [M, 1, 1, 1]: averaged over pixels and channels
-        y = ops.cast(y, inputs.dtype)  # [M, 1, 1, 1]
-        # Tiling the group axis G times repeats the M values as a whole block,
-        # so row n is value n mod M: each image gets its own group's value.
+        y = ops.reshape(inputs, (group_size, -1, height, width, channels))  # [M, K, H, W, C]
+        y = ops.cast(y, "float32")  # [M, K, H, W, C]
+        y = y - ops.mean(y, axis=0, keepdims=True)  # [M, K, H, W, C]: minus the group's mean image
+        y = ops.mean(ops.square(y), axis=0)  # [K, H, W, C]: the variance over the group
+        y = ops.sqrt(y + 1e-8)  # [K, H, W, C]: the standard deviation over the group
+        y = ops.mean(y, axis=(1, 2, 3), keepdims=True)  # [K, 1, 1, 1]: averaged over pixels and channels
+        y = ops.cast(y, inputs.dtype)  # [K, 1, 1, 1]
+        # Tiling the group axis M times repeats the K values as a whole block,
+        # so row n is value n mod K: each image gets its own group's value.
         y = ops.tile(y, (group_size, height, width, 1))  # [N, H, W, 1]
         return ops.concatenate([inputs, y], axis=-1)  # [N, H, W, C + 1]
 

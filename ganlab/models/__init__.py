@@ -1,4 +1,8 @@
-"""Generator and discriminator builders, one file per architecture."""
+"""The course's models, one folder each (``ganlab/models/<name>/``): networks, GAN class, declaration.
+
+Each folder's ``__init__`` declares its model once (``ganlab.registry``); the
+builders and configs are re-exported here, as notebooks import them.
+"""
 
 from ganlab.models.dcgan import DCGANConfig, build_dcgan_discriminator, build_dcgan_generator
 from ganlab.models.progressive import (

@@ -292,7 +292,8 @@ class BigGAN(training.GAN):
                 ``standing_statistics_batches`` (16 in BigGAN-PyTorch).
             batch_size: images per batch.
             truncation: truncate z as for the samples these statistics serve
-                (``ganlab.sampling.truncated_normal``); None for plain normal z.
+                (``ganlab.sampling.truncated_normal``); None (the default) for plain
+                normal z, as BigGAN-PyTorch's ``accumulate_standing_stats`` draws it.
             seed: seed of the z and classes; the same seed, the same statistics.
         """
         batches = self.standing_statistics_batches if batches is None else batches

@@ -77,7 +77,7 @@ DECLARATION = ModelDeclaration(
         beta_1=0.0,
         beta_2=0.99,
         epsilon=1e-8,
-        # Not the paper's 0.999: its 693-step half-life is 10% of this short a schedule at 32x32.
+        # Not the paper's 0.999: its 693-step half-life is most of the schedule's 1,000 steps at 32x32.
         ema_decay=0.99,
         # Not the paper's WGAN-GP: StyleGAN's non-saturating loss with R1 (gamma 1) every 8th
         # step, weighted by 8 (StyleGAN2's lazy regularization). The `full` recipe keeps the
