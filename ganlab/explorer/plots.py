@@ -122,12 +122,7 @@ def plot_truncation_side_by_side(side_by_side, truncations, title=None, path=Non
         axes.set_yticklabels([f"t = {value:g}" for value in truncations])
         axes.set_xticks([])
         axes.set_title(captions[kind])
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    if path is not None:
-        figure.savefig(path, dpi=100)
-    return figure
+    return _finished(figure, title, path)
 
 
 def plot_truncation_tradeoff(rows, title=None, path=None, other_rows=None, other_label="another model"):
@@ -187,12 +182,7 @@ def plot_truncation_tradeoff(rows, title=None, path=None, other_rows=None, other
         axes.set_xlabel("truncation (more variety  <-  ->  more fidelity)")
         # From the largest truncation on the left to the smallest on the right, in any order given.
         axes.set_xlim(max(truncations) * 1.05, min(truncations) - 0.05 * max(truncations))
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    if path is not None:
-        figure.savefig(path, dpi=100)
-    return figure
+    return _finished(figure, title, path)
 
 
 
@@ -245,3 +235,13 @@ def check_images(images, ndim, shape_text):
     if images.ndim != ndim or len(images) == 0:
         raise ValueError(f"images must have shape {shape_text}. Received: images.shape={images.shape}")
     return images
+
+
+def _finished(figure, title=None, path=None):
+    """The figure with its title, laid out, and saved to ``path`` when one is given."""
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    if path is not None:
+        figure.savefig(path, dpi=100)
+    return figure
