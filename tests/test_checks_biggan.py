@@ -484,8 +484,8 @@ def test_truncated_normal_check_names_truncation_none_not_handled():
     def none_as_one(shape, truncation, seed=None):
         return sampling.truncated_normal(shape, 1.0 if truncation is None else truncation, seed=seed)
 
-    assert_fails_saying(checks.check_truncated_normal(no_none, verbose=False), "truncation=None means no truncation")
-    assert_fails_saying(checks.check_truncated_normal(none_as_one, verbose=False), "None means no truncation")
+    assert_fails(checks.check_truncated_normal(no_none, verbose=False), "truncation=None means no truncation")
+    assert_fails(checks.check_truncated_normal(none_as_one, verbose=False), "None means no truncation")
 
 
 def test_truncated_normal_check_names_a_fixed_seed():
