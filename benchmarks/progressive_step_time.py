@@ -59,9 +59,9 @@ def main():
     print(f"networks: {recipe.network}, precision {recipe.precision}")
     print(f"{'phase':<16} {'batch':>5} {'wall ms/step':>12} {'cpu ms/step':>12} {'wall ms/image':>13} {'traces':>6}")
     total_seconds = 0.0
-    for phase in recipe.schedule.phases:
+    for phase in recipe.options.schedule.phases:
         gan.step.assign(phase.first_step)
-        dataset = growing.growing_dataset(images, recipe.schedule, first_step=phase.first_step)
+        dataset = growing.growing_dataset(images, recipe.options.schedule, first_step=phase.first_step)
         traces_before = gan.traces
         timer = StepTimer()
         gan.fit(
@@ -74,7 +74,7 @@ def main():
             f"{phase.name:<16} {phase.batch_size:>5} {1000 * wall:>12.1f} {1000 * cpu:>12.1f} "
             f"{1000 * wall / phase.batch_size:>13.2f} {gan.traces - traces_before:>6}"
         )
-    print(f"the whole schedule ({recipe.schedule.total_steps} steps): about {total_seconds / 60:.1f} minutes of training")
+    print(f"the whole schedule ({recipe.options.schedule.total_steps} steps): about {total_seconds / 60:.1f} minutes of training")
 
 
 if __name__ == "__main__":

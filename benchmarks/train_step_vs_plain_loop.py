@@ -84,7 +84,7 @@ def plain_step_for(gan, recipe):
     ema_generator = gan.copy_generator(generator) if gan.ema_generator is not None else None
     seed = keras.random.SeedGenerator(1)
     step = tf.Variable(0, dtype=tf.int64, trainable=False)
-    phase = recipe.schedule.phases[-1] if recipe.schedule is not None else None
+    phase = recipe.options.schedule.phases[-1] if recipe.model == "progressive" else None
 
     def generate(latent, labels=None):
         if recipe.model == "biggan":
@@ -154,8 +154,8 @@ def measure_one(model, arguments):
 
     recipe = recipes.get_recipe(model, arguments.budget, precision=arguments.precision)
     gan = runs.build_gan(recipe, seed=0)
-    if recipe.schedule is not None:
-        last = recipe.schedule.phases[-1]
+    if recipe.model == "progressive":
+        last = recipe.options.schedule.phases[-1]
         gan.step.assign(last.first_step)
         gan.enter_phase(last)
         batch_size = last.batch_size

@@ -118,7 +118,7 @@ def check_batch_sizes(recipe, strategy):
     mean over the global batch only when every replica holds as many images.
     """
     replicas = strategy.num_replicas_in_sync
-    sizes = recipe.schedule.batch_sizes if recipe.schedule is not None else (recipe.batch_size,)
+    sizes = recipe.options.batch_sizes(recipe.batch_size)  # the progressive GAN's: one per resolution
     for size in sizes:
         if size % replicas:
             raise ValueError(

@@ -36,6 +36,31 @@ def budget():
 
 
 @dataclass(frozen=True)
+class ModelOptions:
+    """The recipe settings of one model only, ``Recipe.options``: none here.
+
+    The vanilla GAN and the DCGAN have none; a model with settings of its own
+    subclasses this in its folder (``ganlab.models.progressive.ProgressiveOptions``,
+    ``ganlab.models.biggan.BigGANOptions``), a frozen dataclass whose fields
+    ``--set NAME=VALUE`` takes by their own names, and overrides the members
+    below where its settings change the run's batches or length.
+    """
+
+    def batch_sizes(self, batch_size):
+        """Every batch size the run trains with, given the recipe's ``batch_size``: that one alone here."""
+        return (batch_size,)
+
+    def with_batch_size(self, batch_size):
+        """These options when one batch size is asked for throughout (``--batch-size``): unchanged here."""
+        return self
+
+    @property
+    def total_steps(self):
+        """The steps a whole run takes when these options decide it (a growth schedule); None: ``Recipe.steps`` does."""
+        return None
+
+
+@dataclass(frozen=True)
 class Recipe:
     """Everything that decides a training run except the seed and the output folder.
 
@@ -53,9 +78,9 @@ class Recipe:
             step; loading data before and the final evaluation after do not
             count), or None.
         d_learning_rate, g_learning_rate, beta_1, beta_2, epsilon: Adam's settings.
-        loss: a family of ``ganlab.losses.LOSS_FAMILIES``; the progressive GAN
-            takes ``"wasserstein"`` (WGAN-GP with drift, the paper's) or ``"bce"``
-            (the non-saturating loss, with ``r1_weight``: StyleGAN's).
+        loss: a family of ``ganlab.losses.LOSS_FAMILIES``; a model may accept
+            only some (the progressive GAN: ``"wasserstein"``, the paper's, or
+            ``"bce"``, StyleGAN's, with its options' ``r1_weight``).
         ema_decay: decay of G's weight average for sampling, or None.
         steps_per_round: steps between logged rows, sample grids and
             checkpoints (one Keras "epoch").
@@ -63,28 +88,15 @@ class Recipe:
         evaluation_every_rounds: score FID, KID, IS, precision and recall
             every this many rounds during training (``EvaluationCallback``).
         evaluation_samples: generated images per evaluation during training.
-        schedule: the progressive GAN's ``GrowthSchedule`` (images per phase,
-            batch size per resolution; its batch sizes replace ``batch_size``),
-            None for the other models.
         d_steps: discriminator updates per generator update.
-        orthogonal_strength: BigGAN's orthogonal regularization of G (beta),
-            None for the models without it.
-        augment: BigGAN's DiffAugment policy (``ganlab.augment``), such as
-            ``"translation,cutout"``; empty for none.
         precision: the networks' dtype policy (``ganlab.precision``):
             ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``. float32
             by default: mixed precision has not yet been measured to help here.
-        penalty_samples: the progressive GAN's gradient penalty on only the
-            first n image pairs of each critic batch; None (the default, the
-            paper's) for all of them. Not the paper's implementation: a cheaper,
-            noisier estimate of the same term (docs/results.md, "Progressive GAN").
-        r1_weight: the progressive GAN's R1 penalty gamma (``loss="bce"`` only;
-            ``losses.r1_penalty``), None for none.
-        r1_interval: steps between two R1 penalties, each weighted by it
-            (StyleGAN2's lazy regularization); 1 for every step.
-        standing_statistics_batches: BigGAN's batches of z averaged into the
-            sampling generator's standing statistics; None for BigGAN-PyTorch's
-            16 (the fast budget: 4, since each is an eager pass through G).
+        options: the settings only this model reads, a ``ModelOptions``
+            of the class its declaration's recipe holds (``ProgressiveOptions``:
+            the growth schedule and the penalties; ``BigGANOptions``: orthogonal
+            regularization, DiffAugment, standing statistics; ``ModelOptions()``,
+            none, for the others). So a recipe holds no field another model reads.
     """
 
     model: str
@@ -105,28 +117,34 @@ class Recipe:
     number_of_samples: int = 2500
     evaluation_every_rounds: int = 8
     evaluation_samples: int = 1000
-    schedule: object = None  # a ganlab.models.progressive.GrowthSchedule
     d_steps: int = 1
-    orthogonal_strength: float | None = None
-    augment: str = ""
     precision: str = "float32"
-    penalty_samples: int | None = None
-    r1_weight: float | None = None
-    r1_interval: int = 1
-    standing_statistics_batches: int | None = None
+    options: ModelOptions = ModelOptions()
 
     def to_json(self):
         """A nested dict of plain values; ``recipe_from_json`` turns it back into a Recipe."""
         return dataclasses.asdict(self)
 
     def to_dict(self):
-        """A flat dict of plain values, for logging as hyperparameters."""
+        """A flat dict of plain values, for logging as hyperparameters.
+
+        The network's fields are ``network_NAME``; the options' fields keep
+        their own names (``r1_weight``), and a group of them its prefix
+        (``schedule_batch_sizes``), as ``--set`` spells them.
+        """
         values = dataclasses.asdict(self)
         network = values.pop("network")
         values.update({f"network_{key}": value for key, value in network.items()})
-        schedule = values.pop("schedule")
-        values.update({f"schedule_{key}": value for key, value in (schedule or {}).items()})
+        for key, value in values.pop("options").items():
+            if isinstance(value, dict):
+                values.update({f"{key}_{name}": nested for name, nested in value.items()})
+            else:
+                values[key] = value
         return values
+
+    def with_options(self, **changes):
+        """This recipe with fields of its ``options`` replaced: ``recipe.with_options(r1_weight=None)``."""
+        return dataclasses.replace(self, options=dataclasses.replace(self.options, **changes))
 
 
 def get_recipe(model, budget_name=None, **overrides):
@@ -153,11 +171,10 @@ def get_recipe(model, budget_name=None, **overrides):
         raise ValueError(f"Unknown recipe fields: {sorted(unknown)}")
     overrides = {name: value for name, value in overrides.items() if value is not None}
     recipe = dataclasses.replace(recipe, **overrides)
-    if recipe.schedule is not None:
-        if "batch_size" in overrides:  # one batch size at every resolution
-            recipe = dataclasses.replace(recipe, schedule=recipe.schedule.with_batch_size(recipe.batch_size))
-        if "steps" not in overrides:  # the whole schedule
-            recipe = dataclasses.replace(recipe, steps=recipe.schedule.total_steps)
+    if "batch_size" in overrides:  # one batch size throughout (the progressive GAN: at every resolution)
+        recipe = dataclasses.replace(recipe, options=recipe.options.with_batch_size(recipe.batch_size))
+    if "steps" not in overrides and recipe.options.total_steps is not None:  # the whole schedule
+        recipe = dataclasses.replace(recipe, steps=recipe.options.total_steps)
     _validate(recipe)
     return recipe
 
@@ -165,13 +182,13 @@ def get_recipe(model, budget_name=None, **overrides):
 def apply_settings(recipe, settings):
     """``recipe`` with ``NAME=VALUE`` settings applied: what ``ganlab train --set`` does.
 
-    ``NAME`` is a field of ``Recipe`` (``d_learning_rate``, ``d_steps``,
-    ``augment``, ...), of its network config as ``network.NAME``
-    (``network.generator_width``) or of the progressive schedule as
-    ``schedule.NAME`` (``schedule.batch_sizes``). ``VALUE`` is parsed to the
-    type the field holds now: ``1e-4``, ``2``, ``true``, ``none``, or a
-    comma-separated tuple (``64,64,32,16``). The result is validated like
-    any recipe.
+    ``NAME`` is a field of ``Recipe`` (``d_learning_rate``, ``d_steps``, ...),
+    of its network config as ``network.NAME`` (``network.generator_width``), or
+    of the model's own options (``recipe.options``) by its own name
+    (``r1_weight``, ``augment``; a group of them as ``schedule.batch_sizes``)
+    or as ``options.NAME``. ``VALUE`` is parsed to the type the field holds
+    now: ``1e-4``, ``2``, ``true``, ``none``, or a comma-separated tuple
+    (``64,64,32,16``). The result is validated like any recipe.
 
     Example:
 
@@ -180,34 +197,80 @@ def apply_settings(recipe, settings):
 
     Raises:
         ValueError: a setting without ``=``, an unknown name (listing the
-            known ones), a value of the wrong type, or an invalid recipe.
+            known ones), an option of another model (naming it), a value of
+            the wrong type, or an invalid recipe.
     """
     for setting in settings:
         name, separator, text = str(setting).partition("=")
         name = name.strip()
         if not separator or not name:
             raise ValueError(f"--set takes NAME=VALUE, such as d_learning_rate=2e-4. Received: {setting!r}")
-        part, _, field = name.rpartition(".")
-        if part not in ("", "network", "schedule"):
-            raise ValueError(f"--set names a recipe field, network.FIELD or schedule.FIELD. Received: {name!r}")
-        holder = recipe if not part else getattr(recipe, part)
-        known = [f.name for f in dataclasses.fields(holder)] if dataclasses.is_dataclass(holder) else []
-        if field not in known or (not part and field in ("model", "network", "schedule")):
-            listing = ", ".join((f"{part}." if part else "") + known_name for known_name in known
-                                if part or known_name not in ("model", "network", "schedule"))
-            raise ValueError(
-                f"Unknown setting {name!r} for the {recipe.model} recipe. Known: {listing or 'none'}"
-                + ("; network.FIELD" if not part else "")
-                + ("; schedule.FIELD" if not part and recipe.schedule is not None else "")
-            )
-        value = _parse_setting(name, text.strip(), getattr(holder, field))
-        holder = dataclasses.replace(holder, **{field: value})
-        if part == "schedule" and recipe.steps == recipe.schedule.total_steps:
-            # The recipe ran the whole schedule: it still does.
-            recipe = dataclasses.replace(recipe, steps=holder.total_steps)
-        recipe = holder if not part else dataclasses.replace(recipe, **{part: holder})
+        path = _setting_path(recipe, name, text.strip())
+        value = _parse_setting(name, text.strip(), _value_at(recipe, path))
+        whole_schedule = recipe.options.total_steps is not None and recipe.steps == recipe.options.total_steps
+        recipe = _replaced_at(recipe, path, value)
+        if whole_schedule:  # the recipe ran its whole schedule: it still does
+            recipe = dataclasses.replace(recipe, steps=recipe.options.total_steps)
     _validate(recipe)
     return recipe
+
+
+# Recipe fields that --set does not change: the model, and the groups whose fields it sets one by one.
+_NOT_SETTABLE = ("model", "network", "options")
+
+
+def _setting_path(recipe, name, text):
+    """The field names from the recipe down to the one ``--set name=...`` changes: ``("options", "r1_weight")``."""
+    parts = tuple(name.split("."))
+    recipe_fields = [f.name for f in dataclasses.fields(Recipe) if f.name not in _NOT_SETTABLE]
+    option_fields = [f.name for f in dataclasses.fields(recipe.options)]
+    if parts[0] in option_fields:  # an option by its own name: r1_weight, schedule.batch_sizes
+        parts = ("options", *parts)
+    elif parts[0] not in recipe_fields and parts[0] not in ("network", "options"):
+        for other in registry.declarations():
+            if other.options_class is not type(recipe.options) and parts[0] in _field_names(other.options_class):
+                raise ValueError(
+                    f"{parts[0]} is for {other.title} only (model={other.name!r}). "
+                    f"Received: {name}={text} for model={recipe.model!r}"
+                )
+    holder = recipe
+    for depth, part in enumerate(parts):
+        known = [f.name for f in dataclasses.fields(holder) if not (holder is recipe and f.name in _NOT_SETTABLE[:1])]
+        last = depth == len(parts) - 1
+        if part not in known or dataclasses.is_dataclass(getattr(holder, part)) == last:
+            raise ValueError(f"Unknown setting {name!r} for the {recipe.model} recipe. Known: {_known_settings(recipe)}")
+        holder = getattr(holder, part)
+    return parts
+
+
+def _known_settings(recipe):
+    """The names ``--set`` takes for ``recipe``, for a message: its fields, its options', ``network.FIELD``."""
+    names = [f.name for f in dataclasses.fields(recipe) if f.name not in _NOT_SETTABLE]
+    for option in dataclasses.fields(recipe.options):
+        value = getattr(recipe.options, option.name)
+        if dataclasses.is_dataclass(value):
+            names += [f"{option.name}.{f.name}" for f in dataclasses.fields(value)]
+        else:
+            names.append(option.name)
+    names += [f"network.{f.name}" for f in dataclasses.fields(recipe.network)]
+    return ", ".join(names)
+
+
+def _field_names(cls):
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def _value_at(holder, path):
+    for part in path:
+        holder = getattr(holder, part)
+    return holder
+
+
+def _replaced_at(holder, path, value):
+    """``holder`` (a frozen dataclass) with the field at ``path`` replaced, and each dataclass on the way."""
+    first, *rest = path
+    inner = _replaced_at(getattr(holder, first), rest, value) if rest else value
+    return dataclasses.replace(holder, **{first: inner})
 
 
 def _parse_setting(name, text, current):
@@ -254,7 +317,6 @@ def _validate(recipe):
         raise ValueError(f"steps must be a positive integer. Received: steps={recipe.steps!r}")
     if recipe.minutes is not None and recipe.minutes <= 0:
         raise ValueError(f"minutes must be positive. Received: minutes={recipe.minutes!r}")
-    from ganlab.augment import parse_policy
     from ganlab.losses import LOSS_FAMILIES
     from ganlab.precision import check_precision
 
@@ -262,42 +324,64 @@ def _validate(recipe):
     if recipe.loss not in LOSS_FAMILIES:
         raise ValueError(f"Unknown loss. Expected one of {tuple(LOSS_FAMILIES)}. Received: loss={recipe.loss!r}")
 
-    parse_policy(recipe.augment)
     check_precision(recipe.precision)
     declaration = registry.declaration_of(recipe.model)
-    _check_own_fields(recipe, declaration)
+    _check_options(recipe, declaration)
     if declaration.check_recipe is not None:
         declaration.check_recipe(recipe)
 
 
-def _check_own_fields(recipe, declaration):
-    """Refuses a recipe that sets a field only other models read (such as BigGAN's ``augment`` for a DCGAN)."""
-    defaults = {field.name: field.default for field in dataclasses.fields(Recipe)}
-    for other in registry.declarations():
-        for name in other.own_fields:
-            value = getattr(recipe, name)
-            if name not in declaration.own_fields and value != defaults[name]:
-                raise ValueError(
-                    f"{name} is for {other.title} only (model={other.name!r}). "
-                    f"Received: {name}={value!r} for model={recipe.model!r}"
-                )
+def _check_options(recipe, declaration):
+    """Refuses a recipe whose ``options`` are another model's (such as BigGAN's for a DCGAN), naming that model."""
+    if type(recipe.options) is declaration.options_class:
+        return
+    owners = [other for other in registry.declarations() if other.options_class is type(recipe.options)]
+    owner = f" ({owners[0].title}'s, model={owners[0].name!r})" if owners else ""
+    raise ValueError(
+        f"options must be a {declaration.options_class.__name__} for model={recipe.model!r}. "
+        f"Received: options={recipe.options!r}{owner}"
+    )
 
 
 def recipe_from_json(values):
     """The Recipe that ``Recipe.to_json`` described (as stored in checkpoints).
 
     The model's declaration says which classes its nested fields are: those of
-    its default recipe (its ``network`` config; the progressive GAN's ``schedule``).
+    its default recipe (its ``network`` config and its ``options``, with the
+    progressive GAN's ``schedule`` in them). A recipe saved before the options
+    had their own class held every model's options as fields of its own: a
+    checkpoint of then keeps its model's (``r1_weight``, ``schedule``) as
+    options, and drops the other models' (their defaults then, since the
+    recipe's checks refused anything else).
+    """
+    declared = registry.declaration_of(values["model"]).recipe
+    values = dict(values)
+    recipe_fields = set(_field_names(Recipe))
+    own_options = set(_field_names(type(declared.options)))
+    options = dict(values.pop("options", None) or {})
+    for name in [name for name in values if name not in recipe_fields]:
+        value = values.pop(name)
+        if name in own_options:
+            options[name] = value
+        elif not any(name in _field_names(other.options_class) for other in registry.declarations()):
+            raise ValueError(f"Unknown recipe field in a saved recipe. Received: {name}={value!r}")
+    values["options"] = options
+    return _from_json(declared, values)
+
+
+def _from_json(template, values):
+    """``values`` (``dataclasses.asdict`` read back from JSON) as an instance of ``template``'s class.
+
+    A field that is a dataclass in ``template`` is rebuilt as that class; JSON's lists become tuples again.
     """
     from ganlab.models.config import with_tuples
 
-    declared = registry.declaration_of(values["model"]).recipe
-    values = dict(values)
-    for field in dataclasses.fields(Recipe):
-        declared_value = getattr(declared, field.name)
-        if dataclasses.is_dataclass(declared_value) and values.get(field.name) is not None:
-            values[field.name] = type(declared_value)(**with_tuples(values[field.name]))
-    return Recipe(**values)
+    values = with_tuples(values)
+    for field in dataclasses.fields(template):
+        nested = getattr(template, field.name)
+        if dataclasses.is_dataclass(nested) and isinstance(values.get(field.name), dict):
+            values[field.name] = _from_json(nested, values[field.name])
+    return type(template)(**values)
 
 
 def network_for(recipe, channels=1):
@@ -314,4 +398,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'ganlab.recipes' has no attribute {name!r}")
 
 
-__all__ = ["BUDGETS", "CONDITIONAL_MODELS", "MODELS", "Recipe", "budget", "get_recipe", "network_for", "recipe_from_json"]  # noqa: F822 (CONDITIONAL_MODELS: __getattr__)
+__all__ = ["BUDGETS", "CONDITIONAL_MODELS", "MODELS", "ModelOptions", "Recipe", "budget", "get_recipe", "network_for", "recipe_from_json"]  # noqa: F822 (CONDITIONAL_MODELS: __getattr__)

@@ -1,7 +1,8 @@
 """The models ganlab trains, each declared once by a ``ModelDeclaration``.
 
 A model is one declaration: its GAN class, its two network builders, its
-recipe in the three budgets and the checks of its own recipe fields. Everything
+recipe in the three budgets (with the settings only it reads, its ``options``)
+and the checks of its own recipe settings. Everything
 that differs between models is read from it: the command line's choices
 (``ganlab.choices``), the recipes (``ganlab.recipes.get_recipe``,
 ``recipe_from_json``) and the run conductor (``ganlab.runs``). None of them
@@ -54,16 +55,15 @@ class ModelDeclaration:
             ``keras.Model``; the config is the recipe's ``network`` with the
             data's image shape (``ganlab.recipes.network_for``).
         recipe: the ``default`` budget's ``ganlab.recipes.Recipe``. Its
-            ``network`` (and any other dataclass field, such as the progressive
-            GAN's ``schedule``) also tells ``recipe_from_json`` which class to
-            read a checkpoint's recipe back into.
+            ``network`` and its ``options`` (the settings only this model reads,
+            such as ``ProgressiveOptions``) also tell ``recipe_from_json`` which
+            classes to read a checkpoint's recipe back into, and ``--set`` which
+            option names belong to this model.
         fast: the fields the ``fast`` budget replaces (tiny networks, few steps).
         full: the fields the ``full`` budget replaces (a GPU's schedule).
         conditional: True for a model trained on (image, class) pairs, whose
             samples carry the class asked for.
         title: how messages name the model ("the progressive GAN").
-        own_fields: ``Recipe`` fields only this model reads (such as BigGAN's
-            ``augment``): a recipe of another model that sets one is refused.
         check_recipe: ``check_recipe(recipe)`` raises ``ValueError`` for a
             recipe this model cannot train (its own fields' ranges and combinations).
     """
@@ -77,7 +77,6 @@ class ModelDeclaration:
     full: dict = field(default_factory=dict)
     conditional: bool = False
     title: str = ""
-    own_fields: tuple = ()
     check_recipe: Callable | None = None
 
     def __post_init__(self):
@@ -88,11 +87,20 @@ class ModelDeclaration:
             )
         if not self.title:
             object.__setattr__(self, "title", f"the {self.name} model")
+        # An option by its own name (`--set r1_weight=...`) must not hide a field every recipe has.
+        shared = {f.name for f in dataclasses.fields(self.recipe)} & {f.name for f in dataclasses.fields(self.options_class)}
+        if shared:
+            raise ValueError(f"A model's options must not repeat a recipe field's name. Received: {sorted(shared)}")
 
     @property
     def network_class(self):
         """The network config class of this model (that of its recipe's ``network``)."""
         return type(self.recipe.network)
+
+    @property
+    def options_class(self):
+        """The class of this model's own recipe settings (that of its recipe's ``options``)."""
+        return type(self.recipe.options)
 
     def budget_recipe(self, budget_name):
         """The recipe of a budget: ``recipe`` with that budget's fields replaced."""

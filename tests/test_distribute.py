@@ -55,7 +55,7 @@ SCRIPT = textwrap.dedent(
         if model == "progressive":
             recipe = dataclasses.replace(recipe, network=dataclasses.replace(recipe.network, minibatch_group_size=1))
         if model == "biggan":
-            recipe = dataclasses.replace(recipe, augment="")
+            recipe = recipe.with_options(augment="")
         return recipe
 
     def train_one_step(model, strategy):
@@ -85,7 +85,7 @@ SCRIPT = textwrap.dedent(
             gan.g_optimizer.build(gan.generator.trainable_variables)
         before = {f"{index} {w.path}": np.asarray(w.numpy(), "float64").ravel().tolist()
                   for index, w in enumerate(gan.weights) if "seed_generator" not in w.path}
-        callbacks = [growing.GrowthCallback(verbose=False)] if recipe.schedule is not None else []
+        callbacks = [growing.GrowthCallback(verbose=False)] if model == "progressive" else []
         history = gan.fit(dataset, steps_per_epoch=1, epochs=1, callbacks=callbacks, verbose=0).history
         return {
             "before": before,

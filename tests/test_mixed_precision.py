@@ -59,20 +59,21 @@ def train_a_few_steps(model, policy):
 
 
 def _train(model, policy):
-    changes = {"augment": "translation,cutout"} if model == "biggan" else {}
+    options = recipes.get_recipe(model, "fast").options
+    if model == "biggan":
+        options = dataclasses.replace(options, augment="translation,cutout")
     if model == "progressive":
-        schedule = recipes.get_recipe(model, "fast").schedule
-        changes = {"schedule": dataclasses.replace(schedule, initial_resolution=16)}
-    recipe = recipes.get_recipe(model, "fast", precision=policy, **changes)
+        options = dataclasses.replace(options, schedule=dataclasses.replace(options.schedule, initial_resolution=16))
+    recipe = recipes.get_recipe(model, "fast", precision=policy, options=options)
     gan = runs.build_gan(recipe, seed=0)
     random = np.random.default_rng(0)
     size = recipe.image_size or 28
     images = random.uniform(-1.0, 1.0, (64, size, size, 1)).astype("float32")
     labels = random.integers(0, 10, 64)
     recorder = LossScaleRecorder()
-    if recipe.schedule is not None:
-        dataset = growing.growing_dataset(images, recipe.schedule)
-        callbacks, steps = [growing.GrowthCallback(verbose=False)], recipe.schedule.total_steps
+    if model == "progressive":
+        dataset = growing.growing_dataset(images, recipe.options.schedule)
+        callbacks, steps = [growing.GrowthCallback(verbose=False)], recipe.options.schedule.total_steps
         if policy == "mixed_float16":
             callbacks.append(recorder)
     else:

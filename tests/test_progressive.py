@@ -333,8 +333,8 @@ def fast_progressive_runs(tmp_path_factory):
 def test_fast_training_passes_through_every_phase_tracing_the_step_once_per_phase(fast_progressive_runs):
     recipe, whole, _, _ = fast_progressive_runs
 
-    assert whole.step == recipe.schedule.total_steps == 33
-    assert whole.gan.traces == len(recipe.schedule.phases) == 7
+    assert whole.step == recipe.options.schedule.total_steps == 33
+    assert whole.gan.traces == len(recipe.options.schedule.phases) == 7
     rows = whole.history
     # Rows after steps 10, 20, 30 and 33: their last steps (9, 19, 29, 32) are the first of
     # the 16x16 fade-in (alpha 0), in the 16x16 stable phase, and in the 32x32 stable phase.
@@ -374,7 +374,7 @@ def test_a_run_with_the_penalty_on_four_pairs_trains_its_steps_and_records_the_s
 
     state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
     assert result.step == 4 and result.gan.penalty_samples == 4
-    assert state["recipe"]["penalty_samples"] == 4  # a resumed run keeps it
+    assert state["recipe"]["options"]["penalty_samples"] == 4  # a resumed run keeps it
 
 
 @pytest.mark.slow

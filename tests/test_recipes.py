@@ -120,13 +120,13 @@ def test_the_progressive_gan_trains_with_stylegan_s_loss_on_a_cpu_and_the_paper_
 
     default, full = get_recipe("progressive", "default"), get_recipe("progressive", "full")
 
-    assert (default.loss, default.r1_weight, default.r1_interval) == ("bce", 1.0, 8)
-    assert (full.loss, full.r1_weight, full.r1_interval) == ("wasserstein", None, 1)
+    assert (default.loss, default.options.r1_weight, default.options.r1_interval) == ("bce", 1.0, 8)
+    assert (full.loss, full.options.r1_weight, full.options.r1_interval) == ("wasserstein", None, 1)
     gan = runs.build_gan(get_recipe("progressive", "fast"))
     assert (gan.loss_family, gan.r1_weight, gan.r1_interval) == ("bce", 1.0, 8)
     # The paper's loss from the command line: both settings, or a clear refusal.
     paper = recipes.apply_settings(default, ["loss=wasserstein", "r1_weight=none"])
-    assert (paper.loss, paper.r1_weight) == ("wasserstein", None)
+    assert (paper.loss, paper.options.r1_weight) == ("wasserstein", None)
     with pytest.raises(ValueError, match="r1_weight goes with loss='bce'"):
         recipes.apply_settings(default, ["loss=wasserstein"])
     with pytest.raises(ValueError, match="r1_weight is for the progressive GAN only.*model='dcgan'"):
@@ -227,7 +227,7 @@ def test_settings_change_recipe_network_and_schedule_fields_parsed_to_their_type
          "network.attention_resolution=none", "network.hierarchical=false", "ema_decay=none"],
     )
 
-    assert recipe.d_learning_rate == 2e-4 and recipe.d_steps == 2 and recipe.augment == "translation,cutout"
+    assert recipe.d_learning_rate == 2e-4 and recipe.d_steps == 2 and recipe.options.augment == "translation,cutout"
     assert recipe.network.generator_width == 48 and recipe.network.attention_resolution is None
     assert recipe.network.hierarchical is False and recipe.ema_decay is None
 
@@ -237,8 +237,8 @@ def test_a_schedule_setting_keeps_a_whole_schedule_run_whole():
 
     changed = recipes.apply_settings(recipe, ["schedule.batch_sizes=64,64,32,32"])
 
-    assert changed.schedule.batch_sizes == (64, 64, 32, 32)
-    assert changed.steps == changed.schedule.total_steps != recipe.steps
+    assert changed.options.schedule.batch_sizes == (64, 64, 32, 32)
+    assert changed.steps == changed.options.schedule.total_steps != recipe.steps
 
 
 @pytest.mark.parametrize(
@@ -287,22 +287,22 @@ def test_penalty_samples_is_a_progressive_setting_that_reaches_its_gan():
     recipe = recipes.apply_settings(get_recipe("progressive", "fast"), ["loss=wasserstein", "r1_weight=none", "penalty_samples=4"])
     gan = runs.build_gan(recipe)
 
-    assert recipe.penalty_samples == 4 and gan.penalty_samples == 4
-    assert get_recipe("progressive", "default").penalty_samples is None  # the paper's: the whole batch
+    assert recipe.options.penalty_samples == 4 and gan.penalty_samples == 4
+    assert get_recipe("progressive", "default").options.penalty_samples is None  # the paper's: the whole batch
     with pytest.raises(ValueError, match="penalty_samples .*progressive GAN only.*model='dcgan'"):
         recipes.apply_settings(get_recipe("dcgan", "default"), ["penalty_samples=4"])
     with pytest.raises(ValueError, match="penalty_samples must be None .*positive integer.*penalty_samples=0"):
         recipes.apply_settings(get_recipe("progressive", "default"), ["loss=wasserstein", "r1_weight=none", "penalty_samples=0"])
     # D's minibatch stddev groups the penalty's batch by 4: 6 pairs cannot be grouped.
     with pytest.raises(ValueError, match="multiple of 4 .*penalty_samples=6"):
-        runs.build_gan(dataclasses.replace(recipe, penalty_samples=6))
+        runs.build_gan(recipe.with_options(penalty_samples=6))
 
 
 def test_standing_statistics_batches_is_a_biggan_setting_that_reaches_its_gan(monkeypatch):
     from ganlab import conditional, runs
 
-    assert get_recipe("biggan", "default").standing_statistics_batches is None  # BigGAN-PyTorch's 16
-    assert get_recipe("biggan", "fast").standing_statistics_batches == 4
+    assert get_recipe("biggan", "default").options.standing_statistics_batches is None  # BigGAN-PyTorch's 16
+    assert get_recipe("biggan", "fast").options.standing_statistics_batches == 4
     recipe = recipes.apply_settings(get_recipe("biggan", "fast"), ["standing_statistics_batches=3"])
     gan = runs.build_gan(recipe)
     asked = []
@@ -311,7 +311,7 @@ def test_standing_statistics_batches_is_a_biggan_setting_that_reaches_its_gan(mo
     gan.ensure_standing_statistics()
 
     assert gan.standing_statistics_batches == 3 and asked == [3]
-    unset = dataclasses.replace(recipe, standing_statistics_batches=None)
+    unset = recipe.with_options(standing_statistics_batches=None)
     assert runs.build_gan(unset).standing_statistics_batches == 16
     with pytest.raises(ValueError, match="standing_statistics_batches is for .*model='dcgan'"):
         recipes.apply_settings(get_recipe("dcgan", "default"), ["standing_statistics_batches=4"])

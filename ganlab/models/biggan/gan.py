@@ -243,15 +243,17 @@ class BigGAN(training.GAN):
 
     @classmethod
     def from_recipe(cls, recipe, generator, discriminator, seed=0):
-        """The recipe's BigGAN: Adam settings, D steps, orthogonal strength, DiffAugment; the loss is fixed (hinge)."""
+        """The recipe's BigGAN: Adam settings, D steps, and its options (orthogonal strength, DiffAugment,
+        standing statistics); the loss is fixed (hinge)."""
+        options = recipe.options  # a BigGANOptions
         gan = cls(
             generator, discriminator, ema_decay=recipe.ema_decay, seed=seed,
-            standing_statistics_batches=recipe.standing_statistics_batches or STANDING_STATISTICS_BATCHES,
+            standing_statistics_batches=options.standing_statistics_batches or STANDING_STATISTICS_BATCHES,
         )
         d_optimizer, g_optimizer = training.recipe_optimizers(recipe)
         gan.compile(
             d_optimizer=d_optimizer, g_optimizer=g_optimizer, d_steps=recipe.d_steps,
-            orthogonal_strength=recipe.orthogonal_strength or 0.0, augment=recipe.augment,
+            orthogonal_strength=options.orthogonal_strength or 0.0, augment=options.augment,
         )
         return gan
 

@@ -411,11 +411,12 @@ class ProgressiveGAN(training.GAN):
 
     @classmethod
     def from_recipe(cls, recipe, generator, discriminator, seed=0):
-        """The recipe's progressive GAN: its schedule, Adam settings, EMA and loss (with its penalty)."""
+        """The recipe's progressive GAN: Adam settings, EMA, loss, and its options' schedule and penalties."""
+        options = recipe.options  # a ProgressiveOptions
         gan = cls(
-            generator, discriminator, recipe.schedule, ema_decay=recipe.ema_decay, seed=seed,
-            penalty_samples=recipe.penalty_samples, loss=recipe.loss,
-            r1_weight=recipe.r1_weight, r1_interval=recipe.r1_interval,
+            generator, discriminator, options.schedule, ema_decay=recipe.ema_decay, seed=seed,
+            penalty_samples=options.penalty_samples, loss=recipe.loss,
+            r1_weight=options.r1_weight, r1_interval=options.r1_interval,
         )
         d_optimizer, g_optimizer = training.recipe_optimizers(recipe)
         gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
