@@ -202,6 +202,30 @@ def test_to_dict_flattens_the_network_for_logging():
     assert all(not isinstance(value, (dict, DCGANConfig)) for value in values.values())
 
 
+def test_to_dict_logs_the_options_under_the_names_set_spells_them():
+    values = get_recipe("progressive", "default").to_dict()
+
+    assert (values["r1_weight"], values["r1_interval"], values["penalty_samples"]) == (1.0, 8, None)
+    assert values["schedule_batch_sizes"] == (64, 64, 32, 16) and "options" not in values
+    assert "augment" not in values and "r1_weight" not in get_recipe("dcgan", "fast").to_dict()
+
+
+def test_recipe_from_json_reads_a_recipe_saved_when_every_model_s_options_were_recipe_fields():
+    # The shape of a state.json written before the options had their own class: every model's
+    # option at the top level, the other models' at their defaults then.
+    recipe = get_recipe("progressive", "fast")
+    old = recipe.to_json()
+    old.update(old.pop("options"))
+    old.update(orthogonal_strength=None, augment="", standing_statistics_batches=None)
+    stored = json.loads(json.dumps(old))
+
+    assert recipe_from_json(stored) == recipe
+    assert recipe_from_json(json.loads(json.dumps({**get_recipe("dcgan", "fast").to_json(), "options": None,
+                                                   "schedule": None, "r1_weight": None}))) == get_recipe("dcgan", "fast")
+    with pytest.raises(ValueError, match="Unknown recipe field in a saved recipe. Received: learning_rate=0.1"):
+        recipe_from_json({**get_recipe("dcgan", "fast").to_json(), "learning_rate": 0.1})
+
+
 def test_network_for_sets_the_image_shape_of_the_data():
     recipe = get_recipe("dcgan", "fast", image_size=32)
 
@@ -274,6 +298,58 @@ def test_a_field_one_model_declares_its_own_is_refused_for_another_naming_its_mo
 
     with pytest.raises(ValueError, match=re.escape(f"{name} is for {owner}. Received: {name}=")):
         recipes.apply_settings(get_recipe(model, "fast"), [setting])
+
+
+def test_a_recipe_holds_no_field_that_only_one_model_reads():
+    from ganlab import registry
+
+    recipe_fields = {field.name for field in dataclasses.fields(Recipe)}
+    options_fields = {
+        field.name for declaration in registry.declarations() for field in dataclasses.fields(declaration.options_class)
+    }
+
+    assert options_fields == {
+        "schedule", "penalty_samples", "r1_weight", "r1_interval",  # the progressive GAN's
+        "orthogonal_strength", "augment", "standing_statistics_batches",  # BigGAN's
+    }
+    assert recipe_fields.isdisjoint(options_fields)
+    assert dataclasses.fields(get_recipe("dcgan", "default").options) == ()  # the DCGAN reads none
+    assert type(get_recipe("biggan", "fast").options).__name__ == "BigGANOptions"
+
+
+@pytest.mark.parametrize(
+    ("model", "setting", "message"),
+    [
+        ("biggan", "schedule.batch_sizes=8,8,8,8", "schedule is for the progressive GAN only (model='progressive'). "
+         "Received: schedule.batch_sizes=8,8,8,8 for model='biggan'"),
+        ("vanilla", "penalty_samples=4", "penalty_samples is for the progressive GAN only (model='progressive'). "
+         "Received: penalty_samples=4 for model='vanilla'"),
+    ],
+)
+def test_an_option_of_another_model_given_by_set_is_refused_naming_the_model_it_belongs_to(model, setting, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        recipes.apply_settings(get_recipe(model, "fast"), [setting])
+
+
+def test_options_are_set_by_their_own_name_or_as_options_name_to_the_same_recipe():
+    recipe = get_recipe("progressive", "fast")
+
+    short = recipes.apply_settings(recipe, ["loss=wasserstein", "r1_weight=none", "schedule.stable_images=32"])
+    long = recipes.apply_settings(recipe, ["loss=wasserstein", "options.r1_weight=none", "options.schedule.stable_images=32"])
+
+    assert short == long
+    assert long.loss == "wasserstein" and long.options.r1_weight is None
+    # 32 images per stable phase at batch sizes 16, 16, 8, 8: 2 + (3 + 2) + (6 + 4) + (6 + 4) steps.
+    assert long.options.schedule.stable_images == 32 and long.steps == 27 and recipe.steps == 33
+    with pytest.raises(ValueError, match="Unknown setting 'options'"):
+        recipes.apply_settings(recipe, ["options=1"])
+
+
+def test_a_recipe_with_another_model_s_options_is_refused_naming_that_model():
+    biggan_options = get_recipe("biggan", "fast").options
+
+    with pytest.raises(ValueError, match=r"options must be a ModelOptions for model='dcgan'.*\(BigGAN's, model='biggan'\)"):
+        get_recipe("dcgan", "fast", options=biggan_options)
 
 
 def test_augmentation_is_refused_for_models_that_do_not_use_it():
