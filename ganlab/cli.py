@@ -109,8 +109,9 @@ def add_train_parser(subcommands):
     )
     train.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
-        help="change one recipe field, repeatable: d_learning_rate=2e-4, d_steps=2, augment=translation,cutout, "
-        "network.generator_width=48, schedule.batch_sizes=64,64,32,16 (an unknown NAME lists the known ones); "
+        help="change one recipe field, repeatable: d_learning_rate=2e-4, d_steps=2, network.generator_width=48, "
+        "or one of the model's own options: augment=translation,cutout (BigGAN), schedule.batch_sizes=64,64,32,16 "
+        "(progressive) (an unknown NAME lists the known ones); "
         "recorded in the checkpoint, so a --resume keeps it",
     )
     train.set_defaults(handler=_train)
