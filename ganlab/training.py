@@ -82,11 +82,16 @@ class GAN(keras.Model):
     kind of GAN is one subclass overriding those it needs
     (``ganlab.models.progressive.ProgressiveGAN`` and ``ganlab.models.biggan.BigGAN``
     are the examples) and one declaration (``ganlab.registry.ModelDeclaration``).
-    Each member, and why a kind would override it:
+    Most members are overridden by one built-in kind only; they are here
+    because every model of that sort (any class-conditional GAN, any whose
+    batch size or state changes during training) needs them, and the loop that
+    runs training must not ask which kind it holds. Each member, and why a kind
+    would override it:
 
     - ``from_recipe(recipe, generator, discriminator, seed)``: the GAN of a
       recipe, compiled; a kind whose constructor or ``compile`` takes settings
-      of its own (a schedule, a fixed loss) reads them from the recipe here;
+      of its own (a schedule, a fixed loss) reads them from the recipe here
+      (from its ``options``, ``ganlab.recipes.ModelOptions``);
     - ``training_dataset(images, labels, batch_size, seed, first_step)``: the
       batches ``fit`` trains on from step ``first_step``; a kind trained on
       (image, class) pairs, or whose batch size changes, makes its own;
@@ -106,8 +111,12 @@ class GAN(keras.Model):
       records besides the losses and accuracies, for a kind with terms of its own.
     """
 
-    # An unconditional GAN: its samples have no class (see ganlab.models.biggan.BigGAN).
+    # An unconditional GAN: its samples have no class. A class-conditional kind sets its number
+    # of classes (ganlab.models.biggan.BigGAN), which sample grids (one column per class), the
+    # samples' labels and `ganlab sample --class` read.
     num_classes = None
+    # No logged terms besides the losses and accuracies. A kind whose step computes terms of its
+    # own worth following (a penalty, growth's resolution and alpha) names them here.
     extra_log_columns = ()
 
     def __init__(self, generator, discriminator, latent_dim=None, ema_decay=None, seed=None, **kwargs):
@@ -332,7 +341,9 @@ class GAN(keras.Model):
 
         Both optimizers are Adam with the recipe's settings
         (``recipe_optimizers``); the loss family and the number of D steps are the
-        recipe's. Subclasses with a fixed loss override this.
+        recipe's. Every kind whose constructor or ``compile`` takes settings of
+        its own overrides this, reading them from the recipe (its ``options``;
+        the progressive GAN's schedule, BigGAN's fixed hinge loss).
         """
         gan = cls(generator, discriminator, ema_decay=recipe.ema_decay, seed=seed)
         d_optimizer, g_optimizer = recipe_optimizers(recipe)
@@ -343,26 +354,48 @@ class GAN(keras.Model):
         """The real batches to train on from step ``first_step`` (images only: an unconditional GAN).
 
         The order depends on the seed and on ``first_step``, so that a resumed
-        run does not replay the batches it has already seen.
+        run does not replay the batches it has already seen. A kind trained on
+        (image, class) pairs overrides this to keep ``labels``; one whose batch
+        size changes during training, to batch by its own sizes (and then
+        ignores ``batch_size``, the recipe's one size).
         """
         from ganlab import data
 
         return data.make_dataset(images, None, batch_size=batch_size, seed=seed + first_step)
 
     def run_callbacks(self):
-        """Callbacks this kind of GAN needs during ``fit``; ``train_run`` runs them before all others."""
+        """Callbacks this kind of GAN needs during ``fit``; ``train_run`` runs them before all others.
+
+        None here. A kind overrides this when its train step needs state that
+        only the loop around it knows (the progressive GAN's phase and alpha,
+        set from the step count before each step, ``GrowthCallback``).
+        """
         return []
 
     def checkpoint_state(self):
-        """Plain values a checkpoint's ``state.json`` keeps for this kind of GAN (for a reader of the file)."""
+        """Plain values a checkpoint's ``state.json`` keeps for this kind of GAN (for a reader of the file).
+
+        None here: the weights file holds all that resuming needs. A kind
+        overrides this when it has state a person (or a tool) reading the
+        checkpoint wants without loading the networks (the progressive GAN's
+        resolution, phase and alpha, which the design asks checkpoints to show).
+        """
         return {}
 
     def evaluation_samples(self, number, seed=None):
-        """``(images, labels)``: ``number`` samples to score or keep, and their classes (None: no classes)."""
+        """``(images, labels)``: ``number`` samples to score or keep, and their classes (None: no classes).
+
+        A class-conditional kind overrides this to ask for every class in turn
+        and return those classes, so that the scores can check them.
+        """
         return self.generate(number, seed=seed), None
 
     def images_trained_on(self, batch_size):
-        """Real images shown to D so far: ``step * batch_size`` when every step has the same batch."""
+        """Real images shown to D so far: ``step * batch_size`` when every step has the same batch.
+
+        A kind whose batch size changes during training (the progressive GAN's,
+        per resolution) overrides this with the count its train step keeps.
+        """
         return int(self.step.numpy()) * batch_size
 
 
