@@ -13,9 +13,9 @@ Read it module by module, one concept per file:
 - ``ganlab.training``: the ``GAN`` keras.Model: its train step and the run protocol.
 - ``ganlab.checkpoints``: checkpoints and resume (safe replacement, integrity checks).
 - ``ganlab.models.progressive.gan``: progressive growing: the schedule, the GAN that grows,
-  its callback (also importable as ``ganlab.growing``).
+  its callback (``ganlab.growing``, its old import path, still works).
 - ``ganlab.models.biggan.gan``: BigGAN's class-conditional GAN (hinge loss, orthogonal
-  regularization, EMA with standing statistics, sampling by class; also ``ganlab.conditional``).
+  regularization, EMA with standing statistics, sampling by class; ``ganlab.conditional``, its old import path, still works).
 - ``ganlab.regularizers``: BigGAN's orthogonal regularization.
 - ``ganlab.sampling``: truncated normal latents (the truncation trick), interpolation.
 - ``ganlab.shipped``: the trained BigGANs shipped in ``ganlab/assets``; loading a model by name or run.

@@ -11,7 +11,7 @@ ganlab/assets/biggan_mnist.json            its config, data set, class names, an
 ```
 
 Only the sampling generator is shipped (D and the optimizers are what training
-needs, not sampling): a shipped model loads as a ``ganlab.conditional.BigGAN``
+needs, not sampling): a shipped model loads as a ``ganlab.models.biggan.BigGAN``
 whose generator is the shipped one and which samples without EMA. Its batch
 norm's moving statistics are the standing statistics measured when it was
 exported.
@@ -25,7 +25,7 @@ import json
 import platform
 from pathlib import Path
 
-from ganlab import conditional, data, models, recipes, runs, training
+from ganlab import data, models, recipes, runs, training
 
 ASSETS_DIRECTORY = Path(__file__).resolve().parent / "assets"
 # Shipped model name -> file stem in ganlab/assets.
@@ -63,7 +63,7 @@ def load_model(model, directory=None):
         directory: where shipped models are (default: ``ganlab/assets``).
 
     Returns:
-        ``(gan, dataset_name)``: a ``ganlab.conditional.BigGAN`` (for a run
+        ``(gan, dataset_name)``: a ``ganlab.models.biggan.BigGAN`` (for a run
         folder, restored from its checkpoint with its EMA generator) and
         ``"mnist"`` or ``"fashion_mnist"``.
 
@@ -77,7 +77,7 @@ def load_model(model, directory=None):
         config = models.biggan.config_from_dict(record["config"])
         generator = models.build_biggan_generator(config)
         generator.load_weights(_paths(str(model), directory)[0])
-        gan = conditional.BigGAN(generator, models.build_biggan_discriminator(config), ema_decay=None)
+        gan = models.biggan.BigGAN(generator, models.build_biggan_discriminator(config), ema_decay=None)
         return gan, record["dataset"]
     if path.is_dir():
         checkpoint = training.require_checkpoint(path / runs.CHECKPOINT_FOLDER)  # damaged ones: a ValueError
@@ -163,7 +163,7 @@ def export_generator(run_directory, name, record=None, directory=None):
     """
     check_shipped_name(name)
     gan, dataset_name = load_model(run_directory)
-    if not isinstance(gan, conditional.BigGAN):
+    if not isinstance(gan, models.biggan.BigGAN):
         raise ValueError(f"Only BigGAN runs can be shipped. Received: a run of {type(gan).__name__} in {run_directory}")
     gan.recompute_standing_statistics()  # over the run recipe's standing_statistics_batches
     weights_path, record_path = _paths(name, directory)

@@ -39,7 +39,8 @@ SCRIPT = textwrap.dedent(
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
-    from ganlab import distribute, growing, recipes, runs
+    from ganlab import distribute, recipes, runs
+    from ganlab.models import progressive
 
     BATCH = 8
     LEARNING_RATE = 0.01
@@ -85,7 +86,7 @@ SCRIPT = textwrap.dedent(
             gan.g_optimizer.build(gan.generator.trainable_variables)
         before = {f"{index} {w.path}": np.asarray(w.numpy(), "float64").ravel().tolist()
                   for index, w in enumerate(gan.weights) if "seed_generator" not in w.path}
-        callbacks = [growing.GrowthCallback(verbose=False)] if model == "progressive" else []
+        callbacks = [progressive.GrowthCallback(verbose=False)] if model == "progressive" else []
         history = gan.fit(dataset, steps_per_epoch=1, epochs=1, callbacks=callbacks, verbose=0).history
         return {
             "before": before,

@@ -29,7 +29,7 @@ FASHION_OPTIONS = [
 
 @pytest.fixture(scope="module")
 def gan():
-    from ganlab.conditional import BigGAN
+    from ganlab.models.biggan import BigGAN
     from ganlab.models.biggan import BigGANConfig, build_biggan_discriminator, build_biggan_generator
 
     config = BigGANConfig(

@@ -221,14 +221,14 @@ training.GAN.save_weights = save_weights
 # The patch of a kill before step 11 of the progressive GAN: in the 32x32 fade-in (steps 6 to 11
 # of the schedule from 16x16, PROGRESSIVE_FROM_16).
 KILL_IN_FADE_IN = """
-from ganlab import growing
-original_batch_begin = growing.GrowthCallback.on_train_batch_begin
+from ganlab.models import progressive
+original_batch_begin = progressive.GrowthCallback.on_train_batch_begin
 def on_train_batch_begin(self, batch, logs=None):
     if self.step == 11:
         assert self.model.phase.fading and self.model.phase.resolution == 32
         kill()
     return original_batch_begin(self, batch, logs)
-growing.GrowthCallback.on_train_batch_begin = on_train_batch_begin
+progressive.GrowthCallback.on_train_batch_begin = on_train_batch_begin
 """
 # The fast progressive schedule from 16x16: 16x16 stable, steps 0-5; 32x32 fade-in, 6-11; 32x32
 # stable, 12-17. The small phases would only add traces of the step (test_progressive.py runs them).

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ganlab import cli, data, growing, losses, precision, recipes, runs
+from ganlab import cli, data, losses, precision, recipes, runs
+from ganlab.models import progressive
 
 MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
 
@@ -72,8 +73,8 @@ def _train(model, policy):
     labels = random.integers(0, 10, 64)
     recorder = LossScaleRecorder()
     if model == "progressive":
-        dataset = growing.growing_dataset(images, recipe.options.schedule)
-        callbacks, steps = [growing.GrowthCallback(verbose=False)], recipe.options.schedule.total_steps
+        dataset = progressive.growing_dataset(images, recipe.options.schedule)
+        callbacks, steps = [progressive.GrowthCallback(verbose=False)], recipe.options.schedule.total_steps
         if policy == "mixed_float16":
             callbacks.append(recorder)
     else:
@@ -150,7 +151,7 @@ def test_reset_optimizer_state_zeroes_adams_moments_but_keeps_the_loss_scale_and
     optimizer.build([weight])
     optimizer.apply([tf.constant([1024.0, 2048.0, 0.0])], [weight])  # scaled gradients 1, 2, 0
 
-    growing.reset_optimizer_state(optimizer)
+    progressive.reset_optimizer_state(optimizer)
 
     assert float(optimizer.dynamic_scale.numpy()) == 1024.0
     assert float(optimizer.inner_optimizer.learning_rate.numpy()) == 0.5

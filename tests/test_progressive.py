@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from ganlab import growing, losses, recipes, runs
+from ganlab import losses, recipes, runs
+from ganlab.models import progressive
 from ganlab.models.progressive import (
     ProgressiveConfig,
     ProgressiveDiscriminator,
@@ -160,7 +161,7 @@ def test_networks_survive_a_keras_save_and_load(tmp_path, tiny_networks):
 
 # --- the schedule ------------------------------------------------------------------------
 
-SCHEDULE = growing.GrowthSchedule(
+SCHEDULE = progressive.GrowthSchedule(
     resolutions=(4, 8, 16, 32), stable_images=100, transition_images=100, batch_sizes=(10, 10, 20, 20)
 )
 
@@ -187,7 +188,7 @@ def test_alpha_rises_linearly_through_a_fade_in_and_is_1_in_stable_phases():
 
 def test_a_schedule_without_one_batch_size_per_resolution_is_refused():
     with pytest.raises(ValueError, match="batch_sizes needs one batch size per resolution"):
-        growing.GrowthSchedule(batch_sizes=(64, 64))
+        progressive.GrowthSchedule(batch_sizes=(64, 64))
 
 
 def test_a_schedule_from_an_initial_resolution_starts_stable_there_and_fades_in_each_later_one():
@@ -203,7 +204,7 @@ def test_a_schedule_from_an_initial_resolution_starts_stable_there_and_fades_in_
 @pytest.mark.parametrize("resolution", [2, 12, 64])
 def test_an_initial_resolution_outside_the_resolutions_is_refused_naming_them(resolution):
     with pytest.raises(ValueError, match=r"initial_resolution must be None or one of the resolutions \(4, 8, 16, 32\)"):
-        growing.GrowthSchedule(initial_resolution=resolution)
+        progressive.GrowthSchedule(initial_resolution=resolution)
 
 
 # --- the loss ----------------------------------------------------------------------------
@@ -236,8 +237,8 @@ def test_the_wgan_gp_loss_of_a_linear_critic_matches_the_hand_computation_with_d
 def test_the_logistic_loss_adds_r1_on_every_kth_step_weighted_by_k_gamma_over_2(tiny_networks):
     # D(x) = sum(w * x): R1 = ||w||^2 = 5.25 on any images; the scores are the ones of the WGAN-GP test.
     generator, discriminator = tiny_networks
-    schedule = growing.GrowthSchedule(resolutions=(4, 8, 16, 32), stable_images=32, transition_images=32, batch_sizes=(8, 8, 8, 8))
-    gan = growing.ProgressiveGAN(generator, discriminator, schedule, loss="bce", r1_weight=0.5, r1_interval=4)
+    schedule = progressive.GrowthSchedule(resolutions=(4, 8, 16, 32), stable_images=32, transition_images=32, batch_sizes=(8, 8, 8, 8))
+    gan = progressive.ProgressiveGAN(generator, discriminator, schedule, loss="bce", r1_weight=0.5, r1_interval=4)
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
     weights = np.array([0.5, -1.0, 2.0, 0.0], "float32").reshape(1, 2, 2, 1)
 
@@ -272,10 +273,10 @@ def test_the_logistic_loss_adds_r1_on_every_kth_step_weighted_by_k_gamma_over_2(
 )
 def test_loss_settings_that_do_not_go_together_are_refused_naming_them(tiny_networks, settings, message):
     generator, discriminator = tiny_networks
-    schedule = growing.GrowthSchedule(resolutions=(4, 8, 16, 32), stable_images=32, transition_images=32, batch_sizes=(8, 8, 8, 8))
+    schedule = progressive.GrowthSchedule(resolutions=(4, 8, 16, 32), stable_images=32, transition_images=32, batch_sizes=(8, 8, 8, 8))
 
     with pytest.raises(ValueError, match=message):
-        growing.ProgressiveGAN(generator, discriminator, schedule, **settings)
+        progressive.ProgressiveGAN(generator, discriminator, schedule, **settings)
 
 
 # --- the GAN that grows -------------------------------------------------------------------
@@ -287,7 +288,7 @@ def test_resetting_an_optimizer_zeroes_its_moments_and_steps_but_keeps_its_learn
     optimizer.build([variable])
     optimizer.apply([np.array([1.0, 2.0, 3.0], "float32")], [variable])
 
-    growing.reset_optimizer_state(optimizer)
+    progressive.reset_optimizer_state(optimizer)
 
     assert int(optimizer.iterations.numpy()) == 0
     assert float(optimizer.learning_rate.numpy()) == pytest.approx(1e-3)

@@ -375,14 +375,15 @@ def test_penalty_samples_is_a_progressive_setting_that_reaches_its_gan():
 
 
 def test_standing_statistics_batches_is_a_biggan_setting_that_reaches_its_gan(monkeypatch):
-    from ganlab import conditional, runs
+    from ganlab import runs
+    from ganlab.models.biggan import BigGAN
 
     assert get_recipe("biggan", "default").options.standing_statistics_batches is None  # BigGAN-PyTorch's 16
     assert get_recipe("biggan", "fast").options.standing_statistics_batches == 4
     recipe = recipes.apply_settings(get_recipe("biggan", "fast"), ["standing_statistics_batches=3"])
     gan = runs.build_gan(recipe)
     asked = []
-    monkeypatch.setattr(conditional.BigGAN, "recompute_standing_statistics", lambda self, batches: asked.append(batches))
+    monkeypatch.setattr(BigGAN, "recompute_standing_statistics", lambda self, batches: asked.append(batches))
 
     gan.ensure_standing_statistics()
 
@@ -393,3 +394,13 @@ def test_standing_statistics_batches_is_a_biggan_setting_that_reaches_its_gan(mo
         recipes.apply_settings(get_recipe("dcgan", "default"), ["standing_statistics_batches=4"])
     with pytest.raises(ValueError, match="standing_statistics_batches must be a positive integer. Received: 0"):
         recipes.apply_settings(get_recipe("biggan", "default"), ["standing_statistics_batches=0"])
+
+
+def test_the_old_import_paths_growing_and_conditional_give_the_same_objects_as_the_model_packages():
+    # Notebooks written before the models moved to ganlab/models/ import these two names.
+    from ganlab import conditional, growing
+    from ganlab.models import biggan, progressive
+
+    assert growing.ProgressiveGAN is progressive.ProgressiveGAN
+    assert growing.GrowthSchedule is progressive.GrowthSchedule
+    assert conditional.BigGAN is biggan.BigGAN

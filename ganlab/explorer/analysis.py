@@ -44,7 +44,7 @@ def truncation_side_by_side(
     the others are drawn again.
 
     Args:
-        gan: a ``ganlab.conditional.BigGAN``.
+        gan: a ``ganlab.models.biggan.BigGAN``.
         category: the class (see ``ganlab.data.class_index``).
         truncations: values from 0.02 to 2.
         number_of_samples: images per truncation, from 1 to 20.
@@ -95,7 +95,7 @@ def truncation_tradeoff(
     falls while FID first improves, then worsens).
 
     Args:
-        gan: a ``ganlab.conditional.BigGAN``.
+        gan: a ``ganlab.models.biggan.BigGAN``.
         dataset_name: ``"mnist"`` or ``"fashion_mnist"``: the classifier and
             the real images (its test split by default).
         truncations: positive values (of any size: this is a measurement,

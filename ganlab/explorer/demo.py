@@ -5,7 +5,7 @@ DeepMind's BigGAN demo (``tensorflow/hub``,
 samples of one category with sliders for the number of samples, the
 truncation and the noise seed; and an interpolation between two categories,
 z and the one-hot class both moving in a straight line. Here they are as
-functions of our ``ganlab.conditional.BigGAN``, which every front end calls:
+functions of our ``ganlab.models.biggan.BigGAN``, which every front end calls:
 the notebook's widgets (``widgets``), the web page (``web``) and ``ganlab sample``.
 
 Two meanings of truncation, both available as ``truncation_kind``:
@@ -62,7 +62,7 @@ def truncated_latent(gan, number_of_samples, truncation=1.0, noise_seed=0, trunc
     draws z here, so tests can check what G was given.
 
     Args:
-        gan: a ``ganlab.conditional.BigGAN`` (only ``gan.latent_dim`` is used).
+        gan: a ``ganlab.models.biggan.BigGAN`` (only ``gan.latent_dim`` is used).
         number_of_samples: how many vectors, a positive integer.
         truncation: a positive number (see the module docstring for its two meanings),
             or None for plain normal z (no truncation; ``"resample"`` only).
@@ -117,7 +117,7 @@ def sample_category(
     closer to the class's "average" look, less varied.
 
     Args:
-        gan: a ``ganlab.conditional.BigGAN``.
+        gan: a ``ganlab.models.biggan.BigGAN``.
         category: the class: ``7``, ``"7"``, ``"sneaker"`` or ``"7) Sneaker"``
             (see ``ganlab.data.class_index``).
         number_of_samples: how many images, from 1 to 20 (as the demo).
@@ -175,7 +175,7 @@ def interpolate_categories(
     always interpolated linearly.
 
     Args:
-        gan: a ``ganlab.conditional.BigGAN``.
+        gan: a ``ganlab.models.biggan.BigGAN``.
         category_a, category_b: the two classes (see ``ganlab.data.class_index``).
         number_of_samples: how many interpolations (rows), from 1 to 5.
         steps: images per interpolation, both ends included, from 2 to 10.

@@ -244,7 +244,7 @@ def build_app(gan, dataset_name, model_name="", directory=None):
     model serves one request at a time, and a burst waits in Gradio's queue.
 
     Args:
-        gan: a class-conditional ``ganlab.conditional.BigGAN``.
+        gan: a class-conditional ``ganlab.models.biggan.BigGAN``.
         dataset_name: whose class names the drop-downs list.
         model_name: shown in the page's title.
         directory: where the pictures and downloads are written (default: a

@@ -136,7 +136,7 @@ def sampling_widget(
     Colab.
 
     Args:
-        gan: a ``ganlab.conditional.BigGAN``.
+        gan: a ``ganlab.models.biggan.BigGAN``.
         dataset_name: whose class names fill the drop-down.
         category, number_of_samples, truncation, noise_seed, truncation_kind:
             the starting values, checked as ``sample_category`` checks them.

@@ -60,7 +60,7 @@ from keras import ops
 
 from ganlab.layers import ConditionalBatchNorm, SelfAttention
 from ganlab.layers.spectral_norm import spectral_normalized
-from ganlab.models.config import check_square_image_shape, with_tuples
+from ganlab.models.config import SavesConfig, check_square_image_shape, with_tuples
 from ganlab.models.progressive import downsample, upsample
 
 FIRST_RESOLUTION = 4
@@ -311,7 +311,7 @@ class DiscriminatorBlock(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ganlab")
-class BigGANGenerator(keras.Model):
+class BigGANGenerator(SavesConfig, keras.Model):
     """G of BigGAN: latent vectors and class embeddings to images.
 
     Call arguments:
@@ -329,6 +329,8 @@ class BigGANGenerator(keras.Model):
         shared_embedding: the one ``keras.layers.Embedding`` (not spectrally
             normalized, not orthogonally regularized), or None without a shared embedding.
     """
+
+    config_class = BigGANConfig
 
     def __init__(self, config=None, **kwargs):
         super().__init__(**kwargs)
@@ -436,17 +438,9 @@ class BigGANGenerator(keras.Model):
             )
         return latent, class_embedding
 
-    def get_config(self):
-        return {**super().get_config(), "config": dataclasses.asdict(self.config)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(config_from_dict(config.pop("config")), **config)
-
 
 @keras.saving.register_keras_serializable(package="ganlab")
-class BigGANDiscriminator(keras.Model):
+class BigGANDiscriminator(SavesConfig, keras.Model):
     """D of BigGAN: a projection discriminator from images and integer labels to logits.
 
     ```
@@ -465,6 +459,8 @@ class BigGANDiscriminator(keras.Model):
     Returns:
         Logits ``(N, 1)``.
     """
+
+    config_class = BigGANConfig
 
     def __init__(self, config=None, **kwargs):
         super().__init__(**kwargs)
@@ -530,14 +526,6 @@ class BigGANDiscriminator(keras.Model):
                 f"labels.shape={tuple(labels.shape)}"
             )
         return images, labels
-
-    def get_config(self):
-        return {**super().get_config(), "config": dataclasses.asdict(self.config)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(config_from_dict(config.pop("config")), **config)
 
 
 def config_from_dict(values):

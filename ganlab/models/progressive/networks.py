@@ -51,7 +51,7 @@ import keras
 from keras import ops
 
 from ganlab.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNorm, fade_in
-from ganlab.models.config import check_square_image_shape, with_tuples
+from ganlab.models.config import SavesConfig, check_square_image_shape
 
 FIRST_RESOLUTION = 4
 LEAKY_RELU_SLOPE = 0.2
@@ -136,7 +136,7 @@ def _leaky_relu(x):
 
 
 @keras.saving.register_keras_serializable(package="ganlab")
-class ProgressiveGenerator(keras.Model):
+class ProgressiveGenerator(SavesConfig, keras.Model):
     """G of the Progressive GAN: latent vectors to images at any resolution of the config.
 
     Call arguments:
@@ -150,6 +150,8 @@ class ProgressiveGenerator(keras.Model):
     Returns:
         Images ``(N, resolution, resolution, channels)``, unbounded (about [-1, 1]).
     """
+
+    config_class = ProgressiveConfig
 
     def __init__(self, config=None, **kwargs):
         super().__init__(**kwargs)
@@ -222,17 +224,9 @@ class ProgressiveGenerator(keras.Model):
         new_images = self.to_rgb[_level(resolution)](new_features)  # [N, R, R, C]
         return fade_in(alpha, old_images, new_images)
 
-    def get_config(self):
-        return {**super().get_config(), "config": _config_to_dict(self.config)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(ProgressiveConfig(**with_tuples(config.pop("config"))), **config)
-
 
 @keras.saving.register_keras_serializable(package="ganlab")
-class ProgressiveDiscriminator(keras.Model):
+class ProgressiveDiscriminator(SavesConfig, keras.Model):
     """D of the Progressive GAN: images at any resolution of the config to one score each.
 
     Call arguments:
@@ -245,6 +239,8 @@ class ProgressiveDiscriminator(keras.Model):
     Returns:
         Scores ``(N, 1)`` (a critic: unbounded, no sigmoid).
     """
+
+    config_class = ProgressiveConfig
 
     def __init__(self, config=None, **kwargs):
         super().__init__(**kwargs)
@@ -317,19 +313,7 @@ class ProgressiveDiscriminator(keras.Model):
         x = _leaky_relu(self.dense_4x4(x))
         return self.score(x)
 
-    def get_config(self):
-        return {**super().get_config(), "config": _config_to_dict(self.config)}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(ProgressiveConfig(**with_tuples(config.pop("config"))), **config)
-
-
-def _config_to_dict(config):
-    import dataclasses
-
-    return dataclasses.asdict(config)
 
 
 
