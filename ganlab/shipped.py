@@ -117,7 +117,6 @@ def _how_the_run_went(run_directory):
 
 def _class_accuracy_per_class(gan, dataset_name, number=1000, seed=0):
     """How often the course's domain classifier sees the class asked for, per class (no truncation)."""
-    import numpy as np
 
     from ganlab import classifier
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ganlab import losses, recipes, runs, training
+from ganlab import losses, recipes, runs
 from ganlab.models import build_dcgan_discriminator, build_dcgan_generator
 from ganlab.training import GAN, read_checkpoint_state, restore_checkpoint, save_checkpoint
 

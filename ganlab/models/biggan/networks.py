@@ -51,7 +51,6 @@ Where this differs from the official code:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
