@@ -15,7 +15,8 @@ Read it module by module, one concept per file:
 - ``ganlab.models.progressive.gan``: progressive growing: the schedule, the GAN that grows,
   its callback (``ganlab.growing``, its old import path, still works).
 - ``ganlab.models.biggan.gan``: BigGAN's class-conditional GAN (hinge loss, orthogonal
-  regularization, EMA with standing statistics, sampling by class; ``ganlab.conditional``, its old import path, still works).
+  regularization, EMA with standing statistics, sampling by class; ``ganlab.conditional``,
+  its old import path, still works).
 - ``ganlab.regularizers``: BigGAN's orthogonal regularization.
 - ``ganlab.sampling``: truncated normal latents (the truncation trick), interpolation.
 - ``ganlab.shipped``: the trained BigGANs shipped in ``ganlab/assets``; loading a model by name or run.
