@@ -29,19 +29,14 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from ganlab import lessons
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def training_lines(notebook):
     """The lines a notebook printed about its training time (its training cells print 'took ... minutes')."""
-    return [
-        line.strip()
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "stream"
-        for line in output.get("text", "").splitlines()
-        if "took" in line or " minutes" in line
-    ]
+    return [line for line in lessons.printed_lines(notebook) if "took" in line or " minutes" in line]
 
 
 def run_notebook(path, folder):

@@ -324,6 +324,17 @@ def cells_with_outputs(notebook):
     ]
 
 
+def printed_lines(notebook):
+    """Every line an executed notebook printed (its stream outputs), stripped."""
+    return [
+        line.strip()
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+        for line in output.get("text", "").splitlines()
+    ]
+
+
 # ---------------------------------------------------------------------------
 # The course: build, check, clean.
 

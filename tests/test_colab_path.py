@@ -30,7 +30,7 @@ import nbformat
 import pytest
 
 from ganlab import lessons, precision
-from test_notebooks import fail_on_error, printed_lines
+from test_notebooks import fail_on_error
 
 ROOT = Path(__file__).resolve().parent.parent
 SIMULATED_GPU = {precision.SIMULATE_GPU_VARIABLE: "1"}
@@ -53,7 +53,7 @@ def test_a_lesson_on_a_simulated_colab_gpu_trains_in_mixed_float16_as_float32_do
     path = ROOT / lessons.SOLUTIONS_FOLDER / name
     simulated = notebook_runner.get(path, SIMULATED_GPU)
     fail_on_error(path, simulated, simulated.folder)
-    printed = printed_lines(simulated.notebook)
+    printed = lessons.printed_lines(simulated.notebook)
     assert any("precision: mixed_float16" in line for line in printed), "the set-up cell did not take the GPU's policy"
     assert [line for line in printed if line.startswith("✗") or "ganlab's reference" in line] == []
 

@@ -497,3 +497,16 @@ def test_cli_lessons_check_passes_on_this_repository(capsys):
     assert count == 6
     assert cli.main(["lessons", "check", "--root", str(ROOT)]) == 0
     assert capsys.readouterr().out == f"lessons/ is up to date ({count} notebooks)\n"
+
+
+def test_printed_lines_are_the_stream_outputs_of_every_cell_stripped_in_order():
+    notebook = new_notebook()
+    first, second = new_code_cell("print('a')"), new_code_cell("x")
+    first.outputs = [new_output("stream", name="stdout", text="  one\ntwo  \n")]
+    second.outputs = [
+        new_output("execute_result", data={"text/plain": "not printed"}, execution_count=1),
+        new_output("stream", name="stderr", text="three\n"),
+    ]
+    notebook.cells = [new_markdown_cell("# title"), first, second]
+
+    assert lessons.printed_lines(notebook) == ["one", "two", "three"]

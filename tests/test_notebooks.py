@@ -89,17 +89,6 @@ def notebook_parameters():
     return [pytest.param(path, id=f"{path.parent.name}/{path.name}") for path in NOTEBOOKS]
 
 
-def printed_lines(notebook):
-    """Every line the notebook printed (stream outputs), stripped."""
-    return [
-        line.strip()
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "stream"
-        for line in output.get("text", "").splitlines()
-    ]
-
-
 def exercises_of(solution_path):
     """The exercise functions of a solutions notebook, in order."""
     solution = nbformat.read(solution_path, as_version=4)
@@ -113,7 +102,7 @@ def test_notebook_runs_end_to_end_in_fast_mode(path, executed_notebook):
     execution = executed_notebook(path)
     fail_on_error(path, execution, execution.folder)
     executed = execution.notebook
-    printed = printed_lines(executed)
+    printed = lessons.printed_lines(executed)
     name = f"{path.parent.name}/{path.name}"
     if path.parent.name == lessons.SOLUTIONS_FOLDER:
         # The solutions pass their own checks: no check reports a problem (✗)
