@@ -1,14 +1,22 @@
-"""Running the ``ganlab`` command from tests: which executable, and in what environment.
+"""Running the ``ganlab`` command from tests: which executable, in what environment, on which port.
 
 Shared by the tests that start real ``ganlab`` processes (``test_cli.py``,
-``test_interruptions.py``). pytest puts this folder on ``sys.path``, so they
-import it as ``commands``.
+``test_interruptions.py``, the explorer's page tests) and by ``conftest.py``.
+pytest puts this folder on ``sys.path``, so they import it as ``commands``.
 """
 
 import dataclasses
 import os
+import socket
 import sys
 from pathlib import Path
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then closed again)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def ganlab_command():

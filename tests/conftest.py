@@ -122,11 +122,9 @@ def comet_server_out_of_reach():
     session. Tests of ganlab.tracking set their own Comet environment (this
     fixture's value is the address, for them to use).
     """
-    import socket
+    from commands import free_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))  # a free port, closed again: connections are refused
-        port = probe.getsockname()[1]
+    port = free_port()  # closed again at once: connections to it are refused
     previous = os.environ.get("COMET_URL_OVERRIDE")
     os.environ["COMET_URL_OVERRIDE"] = f"http://127.0.0.1:{port}/clientlib/"
     yield os.environ["COMET_URL_OVERRIDE"]

@@ -8,7 +8,6 @@ without classes) need no Gradio and run everywhere.
 """
 
 import re
-import socket
 import sys
 import types
 import urllib.request
@@ -16,17 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from commands import free_port
 from PIL import Image
 
 from ganlab import cli, explorer, viz
 
 pytestmark = pytest.mark.xdist_group("explore_app")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

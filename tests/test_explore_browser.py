@@ -18,7 +18,6 @@ writes it to ``docs/images/explorer.png`` instead (the picture the README shows)
 import io
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from commands import fast_offline_environment, ganlab_command
+from commands import fast_offline_environment, free_port, ganlab_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -41,12 +40,6 @@ LOCAL_SCHEMES = {"chrome", "data", "blob", "about"}
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "images" / "explorer.png"
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore_browser")]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
