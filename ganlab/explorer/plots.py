@@ -221,13 +221,8 @@ def _grid_figure(grid, title, path, scale):
     axes.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
     axes.axis("off")
     if title:
-        axes.set_title(title)
-    figure.tight_layout()
-    if path is not None:
-        figure.savefig(path, dpi=100)
-    return figure
-
-
+        axes.set_title(title)  # over the one axes, not the figure: closer to the grid
+    return _finished(figure, path=path)
 
 
 def check_images(images, ndim, shape_text):
