@@ -51,8 +51,9 @@ def real_features_and_probabilities(dataset_name, source="auto", backbone="domai
 
     key = (dataset_name, str(source), backbone)
     if key not in _real_cache:
-        images, _ = data.load_images(dataset_name, source=source, split="test")
+        images, labels = data.load_images(dataset_name, source=source, split="test")
         _real_cache[key] = classifier.features_and_probabilities(images, dataset_name, backbone)
+        _real_cache.setdefault(_labels_key(dataset_name, source), labels)  # read once: real_test_labels' too
     return _real_cache[key]
 
 
@@ -71,10 +72,14 @@ def real_test_labels(dataset_name, source="auto"):
     """The classes of the real test images that ``real_features_and_probabilities`` scores (cached in memory)."""
     from ganlab import data
 
-    key = (dataset_name, str(source), "labels")
+    key = _labels_key(dataset_name, source)
     if key not in _real_cache:
         _real_cache[key] = data.load_images(dataset_name, source=source, split="test")[1]
     return _real_cache[key]
+
+
+def _labels_key(dataset_name, source):
+    return (dataset_name, str(source), "labels")
 
 
 def evaluate_images(
